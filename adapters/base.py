@@ -20,12 +20,16 @@ __all__ = ["SingleInstanceAdapter", "MultiInstanceAdapter"]
 class _Adapter:
     """Shared attributes of both adapter kinds.
 
-    threshold: probability above which a pixel is foreground; ``None`` means
+    threshold: a pixel is foreground where probability > threshold; ``None`` means
         "use the protocol preset's threshold" (0.49 for ``ritm``, 0.5 for ``focalclick``).
     info: facts written into the run's ``config.json`` (checkpoint, variant, settings).
     """
 
     threshold: float | None = None
+    #: Per-object state an adapter keeps between clicks (e.g. a zoom-in box). The harness
+    #: sets it to a fresh ``{}`` before each object's first click and, in ArgmaxFusion,
+    #: swaps it per object, so one adapter can refine several objects of one image.
+    object_state: dict
 
     @property
     def info(self) -> dict:
@@ -35,6 +39,18 @@ class _Adapter:
     def set_image(self, image: np.ndarray) -> None:
         """Start a new image: (H, W, 3) uint8 RGB. Drop every per-image state here."""
         raise NotImplementedError
+
+    def check_output(self, probs: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+        """Validate a prediction: ``shape``, finite, float; ValueError naming the model otherwise."""
+        name = type(self).__name__
+        probs = np.asarray(probs)
+        if probs.shape != shape:
+            raise ValueError(f"model {name} returned shape {probs.shape}, expected {shape}")
+        if not np.issubdtype(probs.dtype, np.floating):
+            raise ValueError(f"model {name} returned dtype {probs.dtype}, expected float32")
+        if not np.isfinite(probs).all():
+            raise ValueError(f"model {name} returned NaN or infinite probabilities")
+        return probs.astype(np.float32, copy=False)
 
 
 class SingleInstanceAdapter(_Adapter):
@@ -59,7 +75,8 @@ class MultiInstanceAdapter(_Adapter):
 
         Positive clicks carry ``object_id`` in [0, num_objects); background clicks have
         ``object_id=None``. The harness turns the stack into non-overlapping masks: a
-        pixel goes to the object of highest probability if that probability is at least
-        ``threshold``, else to the background (argmax with the background at the threshold).
+        pixel goes to the object of highest probability if that probability is greater than
+        ``threshold``, else to the background (argmax with the background at the threshold,
+        ties to the background).
         """
         raise NotImplementedError

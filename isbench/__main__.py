@@ -1,0 +1,5 @@
+"""``python -m isbench`` (what ``torchrun -m isbench`` starts)."""
+
+from isbench.cli import main
+
+main()

@@ -1,0 +1,160 @@
+"""Command line: ``isbench run | leaderboard | plot | list`` (a thin layer over the API).
+
+A mistake a user can make (unknown name, missing folder, bad checkpoint, a model
+returning the wrong shape) ends in one line on stderr and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import sys
+from pathlib import Path
+
+import click
+
+__all__ = ["main"]
+
+
+def _user_errors(fn):
+    """Turn ValueError/FileNotFoundError into a one-line message and exit code 2."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except (ValueError, FileNotFoundError, ImportError) as exc:
+            msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            click.echo(f"isbench: error: {msg}", err=True)
+            sys.exit(2)
+        except KeyboardInterrupt:
+            click.echo("isbench: interrupted; finished records are kept (rerun with --resume)",
+                       err=True)
+            sys.exit(130)
+
+    return wrapper
+
+
+def _parse_model_args(pairs: tuple[str, ...]) -> dict:
+    """``k=v`` pairs; values are Python literals where they parse, strings otherwise."""
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.isidentifier():
+            raise ValueError(f"--model-arg {pair!r}: expected key=value")
+        try:
+            out[key] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            out[key] = value
+    return out
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="isbench")
+def main() -> None:
+    """Benchmark click-based interactive image segmenters."""
+
+
+@main.command()
+@click.option("--model", required=True, help="Registered name, package.module:Class, or plug-in.")
+@click.option("--checkpoint", help="Weights file passed to the model as checkpoint=.")
+@click.option("--model-arg", "model_args", multiple=True, metavar="K=V",
+              help="Constructor argument for the model (repeatable).")
+@click.option("--dataset", default="synthetic", show_default=True)
+@click.option("--data-root", type=click.Path(), help="Folder holding the dataset.")
+@click.option("--mode", type=click.Choice(["single", "mist"]),
+              help="Protocol; inferred from --strategy when omitted.")
+@click.option("--strategy", help="MIST strategy (default worst-with-limit).")
+@click.option("--protocol", default="isbench", show_default=True,
+              type=click.Choice(["isbench", "ritm", "focalclick", "dynamite"]))
+@click.option("--iou-thr", type=float, help="IoU threshold (MIST 0.85; single stops at 0.90).")
+@click.option("--max-clicks", type=int, default=20, show_default=True, help="Single: click limit.")
+@click.option("--tau", type=int, default=10, show_default=True, help="MIST clicks per object.")
+@click.option("--beta", type=int, default=10, show_default=True,
+              help="MIST per-object limit / round-robin window.")
+@click.option("--fusion-clicks", type=click.Choice(["own", "shared"]), default="own",
+              show_default=True, help="ArgmaxFusion click policy (single-instance models in MIST).")
+@click.option("--fuse", type=click.Choice(["final", "every-click"]), default="final",
+              show_default=True, help="ArgmaxFusion: fuse once at the end or at every click.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--limit", type=int, help="Only the first N images.")
+@click.option("--out", type=click.Path(), help="Run directory (default results/<model>-...).")
+@click.option("--resume", is_flag=True, help="Continue an interrupted run.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing run directory.")
+@click.option("--device", default="cpu", show_default=True)
+@click.option("--no-plots", is_flag=True, help="Skip the figures.")
+@_user_errors
+def run(model_args, no_plots, **opts) -> None:
+    """Run a model on a dataset under a protocol; write records, summary and plots."""
+    from isbench.leaderboard import format_table
+    from isbench.runner import RunSettings, run as run_
+
+    settings = RunSettings(model_args=_parse_model_args(model_args), plots=not no_plots, **opts)
+    out, row = run_(settings)
+    import pandas as pd
+
+    click.echo(format_table(pd.DataFrame([row])))
+    click.echo(f"records, summary.csv and plots in {out}")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("-o", "--output", type=click.Path(), help="CSV file to write.")
+@_user_errors
+def leaderboard(paths, output) -> None:
+    """One row per run found under PATHS (default results/), printed and optionally saved."""
+    from isbench.leaderboard import format_table, leaderboard as board
+
+    df = board(paths or ("results",))
+    if output:
+        Path(output).parent.mkdir(parents=True, exist_ok=True)
+        df.to_csv(output, index=False)
+    click.echo(format_table(df))
+    if output:
+        click.echo(f"written to {output}")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("-o", "--output", type=click.Path(), default="results/plots", show_default=True)
+@_user_errors
+def plot(paths, output) -> None:
+    """Figures comparing every run found under PATHS (default results/)."""
+    from isbench.plots import plot_runs
+    from isbench.records import find_runs
+
+    runs = find_runs(paths or ("results",))
+    if not runs:
+        raise ValueError("no run directories found")
+    for path in plot_runs(runs, output):
+        click.echo(str(path))
+
+
+@main.command(name="list")
+def list_() -> None:
+    """Models, strategies, datasets and protocol presets."""
+    from isbench.datasets import DATASETS
+    from isbench.protocols import PROTOCOLS
+    from isbench.registry import MODELS, plugin_entries
+    from isbench.strategies.objects import MIST_STRATEGIES
+
+    click.echo("models:")
+    for name, e in sorted(MODELS.items()):
+        needs = " [needs --checkpoint]" if e.needs_checkpoint else ""
+        extra = f" [pip install \"isbench[{e.extra}]\"]" if e.extra else ""
+        click.echo(f"  {name:28s} {e.kind:6s} {e.summary}{needs}{extra}")
+    for name, target in sorted(plugin_entries().items()):
+        click.echo(f"  {name:28s} plug-in {target}")
+    click.echo("  package.module:Class         any adapter class of yours")
+    click.echo("strategies:")
+    click.echo("  single: standard (RITM clicker)")
+    click.echo(f"  mist:   {', '.join(MIST_STRATEGIES)}")
+    click.echo("datasets:")
+    for name, d in sorted(DATASETS.items()):
+        root = " [needs --data-root]" if d.needs_root else ""
+        click.echo(f"  {name:28s} {'/'.join(d.protocols):12s} {d.summary}{root}")
+    click.echo("protocols:")
+    for name, p in PROTOCOLS.items():
+        click.echo(f"  {name:12s} threshold {p.threshold}, exclusion radius single "
+                   f"{p.single_exclusion_radius} / mist {p.mist_exclusion_radius}, "
+                   f"NoF {p.nof_rule}, MIST rng {p.mist_rng}")

@@ -1,0 +1,157 @@
+"""``isbench run``: a model on a dataset under a protocol, written to a run directory.
+
+Resolves names into a model and a dataset, writes ``config.json``, appends a record per
+finished unit (with a progress bar), resumes from ``samples.jsonl`` and finally writes
+``summary.csv`` and the plots. Nothing recorded is overwritten without ``overwrite``.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import platform
+import re
+import shutil
+from dataclasses import asdict, dataclass, field
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+from tqdm import tqdm
+
+from isbench import adapters
+from isbench.datasets import load_dataset
+from isbench.evaluate import iter_records, record_key, resolve_mode
+from isbench.leaderboard import write_run_summary
+from isbench.protocols import get_protocol
+from isbench.registry import resolve_target
+from isbench.records import CONFIG_FILE, RECORDS_FILE, RecordWriter, read_config, read_records, \
+    write_json
+
+__all__ = ["RunSettings", "run", "build_model"]
+
+# Settings that must match for --resume to continue a run.
+_RESUME_KEYS = ("model", "checkpoint", "model_args", "dataset", "data_root", "mode", "strategy",
+                "protocol", "iou_thr", "max_clicks", "tau", "beta", "seed", "fusion_clicks",
+                "fuse")
+
+
+@dataclass
+class RunSettings:
+    """Everything ``isbench run`` accepts (see the CLI for meanings)."""
+
+    model: str
+    checkpoint: str | None = None
+    model_args: dict = field(default_factory=dict)
+    dataset: str = "synthetic"
+    data_root: str | None = None
+    mode: str | None = None
+    strategy: str | None = None
+    protocol: str = "isbench"
+    iou_thr: float | None = None
+    max_clicks: int = 20
+    tau: int = 10
+    beta: int = 10
+    seed: int = 0
+    limit: int | None = None
+    out: str | None = None
+    resume: bool = False
+    overwrite: bool = False
+    device: str = "cpu"
+    fusion_clicks: str = "own"
+    fuse: str = "final"
+    plots: bool = True
+
+
+def build_model(settings: RunSettings):
+    """The adapter named by the settings; ``device`` is passed if the adapter takes one."""
+    kwargs = dict(settings.model_args)
+    if settings.checkpoint is not None:
+        kwargs["checkpoint"] = settings.checkpoint
+    _, entry = adapters.lookup(settings.model)
+    factory = resolve_target(entry.target)
+    try:
+        params = inspect.signature(factory).parameters
+    except (TypeError, ValueError):
+        params = {}
+    if "device" in params:
+        kwargs["device"] = settings.device
+    elif settings.device != "cpu":
+        raise ValueError(f"model {settings.model!r} runs on the CPU only (got --device {settings.device})")
+    return adapters.load(settings.model, **kwargs)
+
+
+def _default_out(s: RunSettings) -> Path:
+    name = re.sub(r"[^A-Za-z0-9_.+-]+", "_", s.model)
+    return Path("results") / f"{name}-{s.dataset}-{s.mode}-{s.strategy}"
+
+
+def _versions() -> dict:
+    out = {"python": platform.python_version()}
+    for pkg in ("isbench", "numpy", "opencv-python-headless", "torch", "timm", "scipy"):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            out[pkg] = None
+    return out
+
+
+def _prepare_dir(out: Path, s: RunSettings, config: dict) -> None:
+    """Create, check (resume) or clear (overwrite) the run directory."""
+    has_records = (out / RECORDS_FILE).exists() and (out / RECORDS_FILE).stat().st_size > 0
+    if out.exists() and (out / CONFIG_FILE).exists() and s.resume:
+        old = read_config(out)
+        diff = [k for k in _RESUME_KEYS if json.dumps(old.get(k)) != json.dumps(config.get(k))]
+        if diff:
+            raise ValueError(f"cannot resume {str(out)!r}: settings differ ({', '.join(diff)}); "
+                             "use another --out or --overwrite")
+        return
+    if out.exists() and any(out.iterdir()):
+        if not s.overwrite:
+            what = "records" if has_records else "files"
+            raise ValueError(f"run directory {str(out)!r} already holds {what}: "
+                             "use --resume to continue it or --overwrite to replace it")
+        shutil.rmtree(out)
+    out.mkdir(parents=True, exist_ok=True)
+
+
+def run(s: RunSettings, progress: bool = True) -> tuple[Path, dict]:
+    """Execute a run; return (run directory, summary row)."""
+    s.mode, s.strategy = resolve_mode(s.mode, s.strategy)
+    protocol = get_protocol(s.protocol)
+    if s.limit is not None and s.limit < 1:
+        raise ValueError(f"--limit must be >= 1, got {s.limit}")
+    dataset = load_dataset(s.dataset, s.data_root)
+    model = build_model(s)
+    out = Path(s.out) if s.out else _default_out(s)
+    config = {**asdict(s), "out": str(out), "protocol": protocol.as_dict(),
+              "iou_thr": s.iou_thr if s.iou_thr is not None else (0.85 if s.mode == "mist" else 0.90),
+              "model_info": model.info, "dataset_info": dataset.info, "versions": _versions()}
+    config.pop("resume"), config.pop("overwrite"), config.pop("plots")
+    _prepare_dir(out, s, config)
+    done = {record_key(r) for r in read_records(out)}
+    write_json(out / CONFIG_FILE, config)
+
+    n = len(dataset) if s.limit is None else min(s.limit, len(dataset))
+    samples = (dataset[i] for i in range(n))
+    bar = tqdm(total=n, unit="img", desc=f"{s.model} {s.mode}/{s.strategy}", disable=not progress)
+    records = iter_records(
+        model, _progress(samples, bar), mode=s.mode, strategy=s.strategy, protocol=protocol,
+        max_clicks=s.max_clicks, iou_thr=config["iou_thr"], tau=s.tau, beta=s.beta, seed=s.seed,
+        fusion_clicks=s.fusion_clicks, fuse=s.fuse, skip=(done.__contains__ if done else None))
+    with RecordWriter(out) as writer:
+        for record in records:
+            writer.write(record)
+    bar.close()
+    row = write_run_summary(out)
+    if s.plots:
+        from isbench.plots import plot_runs
+
+        plot_runs([out], out / "plots")
+    return out, row
+
+
+def _progress(samples, bar):
+    """Advance ``bar`` as each sample is taken."""
+    for sample in samples:
+        yield sample
+        bar.update(1)

@@ -1,0 +1,205 @@
+"""The two click loops: one object (NoC protocol) and all objects at once (MIST).
+
+A session takes one `Sample`, drives the adapter with simulated clicks and returns a
+record (a dict, one line of ``samples.jsonl``). Strategies place clicks, metrics score
+masks; the session only keeps the bookkeeping: clicks, exclusion disks, IoUs, timings.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from isbench.adapters.base import MultiInstanceAdapter, SingleInstanceAdapter
+from isbench.metrics.iou import iou, label_map, object_ious
+from isbench.protocols import Protocol
+from isbench.strategies.objects import make_chooser
+from isbench.strategies.placement import disk_offsets, error_click, farthest_point
+from isbench.types import Click, Sample
+
+__all__ = ["run_single", "run_mist", "probability_threshold"]
+
+
+def probability_threshold(model, protocol: Protocol) -> float:
+    """The model's own threshold, else the preset's."""
+    return protocol.threshold if model.threshold is None else float(model.threshold)
+
+
+class _Exclusion:
+    """Pixels later clicks may not reuse: a disk of ``radius`` around each click (0 = pixel)."""
+
+    def __init__(self, shape: tuple[int, int], radius: int) -> None:
+        self.map = np.zeros(shape, dtype=bool)
+        self.dy, self.dx = disk_offsets(radius)
+
+    def add(self, y: int, x: int) -> None:
+        h, w = self.map.shape
+        ys, xs = self.dy + y, self.dx + x
+        inside = (ys >= 0) & (ys < h) & (xs >= 0) & (xs < w)
+        self.map[ys[inside], xs[inside]] = True
+
+
+def _timed(fn, *args):
+    start = time.perf_counter()
+    out = fn(*args)
+    return out, time.perf_counter() - start
+
+
+def _predict_single(model, clicks: tuple[Click, ...], prev: np.ndarray | None, shape):
+    """One object's probabilities from a single- or multi-instance adapter."""
+    if isinstance(model, MultiInstanceAdapter):
+        probs = model.check_output(model.predict(clicks, 1), (1, *shape))[0]
+    else:
+        probs = model.check_output(model.predict(clicks, prev), shape)
+    return probs
+
+
+def run_single(
+    model: SingleInstanceAdapter | MultiInstanceAdapter,
+    sample: Sample,
+    object_id: int,
+    *,
+    protocol: Protocol,
+    max_clicks: int = 20,
+    stop_iou: float = 0.90,
+    t_image: float = 0.0,
+) -> dict:
+    """NoC protocol for object ``object_id`` of an image already given to ``model.set_image``.
+
+    Each click goes on the larger error region (RITM's clicker); the loop stops when the
+    IoU reaches ``stop_iou`` or after ``max_clicks``. Every other instance is background.
+    """
+    gt = sample.masks[object_id]
+    valid = None if sample.ignore is None else ~sample.ignore
+    shape = gt.shape
+    thr = probability_threshold(model, protocol)
+    exclusion = _Exclusion(shape, protocol.single_exclusion_radius)
+    gt_valid = gt if valid is None else gt & valid
+    not_gt_valid = ~gt if valid is None else ~gt & valid
+    model.object_state = {}
+    pred = np.zeros(shape, dtype=bool)
+    prev, clicks, ious, t_click = None, [], [], []
+    for k in range(max_clicks):
+        y, x, positive = error_click(gt_valid & ~pred, not_gt_valid & pred, exclusion.map)
+        exclusion.add(y, x)
+        # Clicks given to the model name object 0: the one being segmented.
+        clicks.append(Click(y, x, positive, 0 if positive else None, 0, k))
+        prev, dt = _timed(_predict_single, model, tuple(clicks), prev, shape)
+        pred = prev > thr
+        ious.append(iou(gt, pred, valid))
+        t_click.append(dt)
+        if ious[-1] >= stop_iou:
+            break
+    return {
+        "sample_id": sample.id,
+        "object_id": object_id,
+        "num_objects": 1,
+        "object_areas": [int(np.count_nonzero(gt))],
+        "clicks": [
+            [c.y, c.x, c.positive, object_id if c.positive else -1, c.kind] for c in clicks
+        ],
+        "ious": ious,
+        "t_image": t_image,
+        "t_click": t_click,
+    }
+
+
+def _masks_from_probs(probs: np.ndarray, thr: float, fused: bool) -> np.ndarray:
+    """(N, H, W) bool masks: argmax with the background at ``thr``, or each object alone."""
+    if not fused:
+        return probs > thr
+    best = probs.argmax(axis=0)
+    keep = np.take_along_axis(probs, best[None], axis=0)[0] > thr
+    return (best[None] == np.arange(len(probs))[:, None, None]) & keep[None]
+
+
+def _mist_ious(gt_labels, gt_masks, masks, disjoint_gt, fused, valid) -> np.ndarray:
+    if disjoint_gt and fused:
+        return object_ious(gt_labels, label_map(masks), len(masks), valid)
+    return np.array([iou(g, p, valid) for g, p in zip(gt_masks, masks)], dtype=np.float64)
+
+
+def run_mist(
+    model: MultiInstanceAdapter,
+    sample: Sample,
+    *,
+    protocol: Protocol,
+    strategy: str,
+    rng,
+    tau: int = 10,
+    beta: int = 10,
+    iou_thr: float = 0.85,
+    t_image: float = 0.0,
+) -> dict:
+    """DynaMITe's multi-instance loop on an image already given to ``model.set_image``.
+
+    One positive click per object first, then one click per step on the object the
+    strategy picks (labelled by whichever object's pixel it lands on), until every
+    object reaches ``iou_thr`` or the image has had ``tau`` clicks per object.
+    """
+    gt_masks = sample.masks
+    n_obj = sample.num_objects
+    shape = gt_masks.shape[1:]
+    gt_labels = label_map(gt_masks)
+    disjoint_gt = int(np.count_nonzero(gt_labels)) == int(gt_masks.sum())
+    valid = None if sample.ignore is None else ~sample.ignore
+    thr = probability_threshold(model, protocol)
+    fused_in_loop = getattr(model, "fuse", "every-click") == "every-click"
+    exclusion = _Exclusion(shape, protocol.mist_exclusion_radius)
+    chooser = make_chooser(strategy, n_obj, beta)
+
+    clicks: list[Click] = []
+    for k in range(n_obj):
+        y, x = farthest_point(gt_masks[k] if valid is None else gt_masks[k] & valid)
+        clicks.append(Click(y, x, True, k, k, k))
+    for c in clicks:
+        exclusion.add(c.y, c.x)
+
+    def predict():
+        probs, dt = _timed(model.predict, tuple(clicks), n_obj)
+        probs = model.check_output(probs, (n_obj, *shape))
+        masks = _masks_from_probs(probs, thr, fused_in_loop)
+        return probs, masks, _mist_ious(gt_labels, gt_masks, masks, disjoint_gt, fused_in_loop,
+                                        valid), dt
+
+    probs, masks, ious, dt = predict()
+    history, t_click = [ious.tolist()], [dt]
+    while len(clicks) < tau * n_obj and not (ious >= iou_thr).all():
+        if chooser.joint:
+            pred_labels = label_map(masks)
+            y, x = farthest_point(pred_labels != gt_labels, exclusion.map)
+            # The object whose error it is: the true one, or the one wrongly predicted there.
+            target = int(gt_labels[y, x] or pred_labels[y, x]) - 1
+        else:
+            target = chooser.choose(ious, iou_thr, rng)
+            if target is None:
+                break
+            gt_t, pred_t = gt_masks[target], masks[target]
+            fn, fp = gt_t & ~pred_t, ~gt_t & pred_t
+            if valid is not None:
+                fn, fp = fn & valid, fp & valid
+            y, x, _ = error_click(fn, fp, exclusion.map)
+        label = int(gt_labels[y, x]) - 1
+        clicks.append(Click(y, x, label >= 0, label if label >= 0 else None,
+                            target if target >= 0 else None, len(clicks)))
+        exclusion.add(y, x)
+        probs, masks, ious, dt = predict()
+        history.append(ious.tolist())
+        t_click.append(dt)
+    if fused_in_loop:
+        final = ious
+    else:
+        final = _mist_ious(gt_labels, gt_masks, _masks_from_probs(probs, thr, True), disjoint_gt,
+                           True, valid)
+    return {
+        "sample_id": sample.id,
+        "num_objects": n_obj,
+        "object_areas": [int(a) for a in gt_masks.reshape(n_obj, -1).sum(axis=1)],
+        "clicks": [c.as_record() for c in clicks],
+        "targets": [-1 if c.target_id is None else c.target_id for c in clicks],
+        "ious": history,
+        "final_ious": final.tolist(),
+        "t_image": t_image,
+        "t_click": t_click,
+    }
