@@ -8,13 +8,13 @@ single-instance models, their own previous mask.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
 from isbench.types import Click
 
-__all__ = ["SingleInstanceAdapter", "MultiInstanceAdapter"]
+__all__ = ["MultiInstanceAdapter", "SingleInstanceAdapter"]
 
 
 class _Adapter:
@@ -41,7 +41,7 @@ class _Adapter:
         raise NotImplementedError
 
     def check_output(self, probs: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-        """Validate a prediction: ``shape``, finite, float; ValueError naming the model otherwise."""
+        """Check a prediction is finite float of ``shape``; ValueError naming the model if not."""
         name = type(self).__name__
         probs = np.asarray(probs)
         if probs.shape != shape:

@@ -87,7 +87,8 @@ def main() -> None:
 def run(model_args, no_plots, **opts) -> None:
     """Run a model on a dataset under a protocol; write records, summary and plots."""
     from isbench.leaderboard import format_table
-    from isbench.runner import RunSettings, run as run_
+    from isbench.runner import RunSettings
+    from isbench.runner import run as run_
 
     settings = RunSettings(model_args=_parse_model_args(model_args), plots=not no_plots, **opts)
     out, row = run_(settings)
@@ -103,7 +104,8 @@ def run(model_args, no_plots, **opts) -> None:
 @_user_errors
 def leaderboard(paths, output) -> None:
     """One row per run found under PATHS (default results/), printed and optionally saved."""
-    from isbench.leaderboard import format_table, leaderboard as board
+    from isbench.leaderboard import format_table
+    from isbench.leaderboard import leaderboard as board
 
     df = board(paths or ("results",))
     if output:

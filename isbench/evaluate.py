@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import random
 import time
-from typing import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
 
@@ -22,7 +22,7 @@ from isbench.strategies.objects import MIST_STRATEGIES
 from isbench.strategies.placement import farthest_point
 from isbench.types import Click, Sample
 
-__all__ = ["evaluate", "iter_records", "summarize", "sample_rng", "record_key", "resolve_mode"]
+__all__ = ["evaluate", "iter_records", "record_key", "resolve_mode", "sample_rng", "summarize"]
 
 SINGLE_STRATEGY = "standard"
 

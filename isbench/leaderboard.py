@@ -9,7 +9,7 @@ import pandas as pd
 from isbench.metrics.summary import COLUMNS, summarize
 from isbench.records import SUMMARY_FILE, find_runs, read_config, read_records
 
-__all__ = ["run_summary", "write_run_summary", "leaderboard", "format_table"]
+__all__ = ["format_table", "leaderboard", "run_summary", "write_run_summary"]
 
 
 def run_summary(run_dir: str | Path, records: list[dict] | None = None) -> dict:
@@ -33,7 +33,8 @@ def leaderboard(paths) -> pd.DataFrame:
     """One row per run found under ``paths`` (ValueError if none)."""
     runs = find_runs(paths)
     if not runs:
-        raise ValueError(f"no run directories (config.json + samples.jsonl) under {list(map(str, paths))}")
+        raise ValueError("no run directories (config.json + samples.jsonl) under "
+                         f"{', '.join(map(str, paths))}")
     rows = [run_summary(r) for r in runs]
     return pd.DataFrame(rows, columns=COLUMNS).sort_values(["mode", "dataset", "strategy", "model"])
 

@@ -14,14 +14,14 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
-from isbench.leaderboard import run_summary  # noqa: E402
-from isbench.metrics.mist import failures_by_area  # noqa: E402
-from isbench.metrics.single import miou_at  # noqa: E402
-from isbench.metrics.summary import object_outcomes  # noqa: E402
-from isbench.records import read_config, read_records  # noqa: E402
+from isbench.leaderboard import run_summary
+from isbench.metrics.mist import failures_by_area
+from isbench.metrics.single import miou_at
+from isbench.metrics.summary import object_outcomes
+from isbench.records import read_config, read_records
 
 __all__ = ["plot_runs"]
 
@@ -69,9 +69,9 @@ def _mist_bars(runs, path: Path) -> bool:
     width = 0.8 / len(models)
     for metric, ax in zip(("NCI", "NFO"), axes):
         for j, model in enumerate(models):
-            vals = [next((row[metric] for cfg, row in rows
-                          if f"{cfg['model']} / {cfg['dataset']}" == model and cfg["strategy"] == s),
-                         np.nan) for s in strategies]
+            by_strategy = {cfg["strategy"]: row[metric] for cfg, row in rows
+                           if f"{cfg['model']} / {cfg['dataset']}" == model}
+            vals = [by_strategy.get(s, np.nan) for s in strategies]
             ax.bar(np.arange(len(strategies)) + j * width - 0.4 + width / 2, vals, width,
                    label=model)
         ax.set_xticks(np.arange(len(strategies)), strategies, rotation=20)

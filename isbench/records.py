@@ -11,8 +11,16 @@ import json
 import math
 from pathlib import Path
 
-__all__ = ["RECORDS_FILE", "CONFIG_FILE", "SUMMARY_FILE", "read_records", "RecordWriter",
-           "read_config", "write_json", "find_runs"]
+__all__ = [
+    "CONFIG_FILE",
+    "RECORDS_FILE",
+    "SUMMARY_FILE",
+    "RecordWriter",
+    "find_runs",
+    "read_config",
+    "read_records",
+    "write_json",
+]
 
 RECORDS_FILE, CONFIG_FILE, SUMMARY_FILE = "samples.jsonl", "config.json", "summary.csv"
 
@@ -66,7 +74,7 @@ class RecordWriter:
     def close(self) -> None:
         self._fh.close()
 
-    def __enter__(self) -> "RecordWriter":
+    def __enter__(self) -> RecordWriter:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -23,11 +23,17 @@ from isbench.datasets import load_dataset
 from isbench.evaluate import iter_records, record_key, resolve_mode
 from isbench.leaderboard import write_run_summary
 from isbench.protocols import get_protocol
+from isbench.records import (
+    CONFIG_FILE,
+    RECORDS_FILE,
+    RecordWriter,
+    read_config,
+    read_records,
+    write_json,
+)
 from isbench.registry import resolve_target
-from isbench.records import CONFIG_FILE, RECORDS_FILE, RecordWriter, read_config, read_records, \
-    write_json
 
-__all__ = ["RunSettings", "run", "build_model"]
+__all__ = ["RunSettings", "build_model", "run"]
 
 # Settings that must match for --resume to continue a run.
 _RESUME_KEYS = ("model", "checkpoint", "model_args", "dataset", "data_root", "mode", "strategy",
@@ -76,7 +82,8 @@ def build_model(settings: RunSettings):
     if "device" in params:
         kwargs["device"] = settings.device
     elif settings.device != "cpu":
-        raise ValueError(f"model {settings.model!r} runs on the CPU only (got --device {settings.device})")
+        raise ValueError(
+            f"model {settings.model!r} runs on the CPU only (got --device {settings.device})")
     return adapters.load(settings.model, **kwargs)
 
 
@@ -123,8 +130,9 @@ def run(s: RunSettings, progress: bool = True) -> tuple[Path, dict]:
     dataset = load_dataset(s.dataset, s.data_root)
     model = build_model(s)
     out = Path(s.out) if s.out else _default_out(s)
+    default_thr = 0.85 if s.mode == "mist" else 0.90
     config = {**asdict(s), "out": str(out), "protocol": protocol.as_dict(),
-              "iou_thr": s.iou_thr if s.iou_thr is not None else (0.85 if s.mode == "mist" else 0.90),
+              "iou_thr": default_thr if s.iou_thr is None else s.iou_thr,
               "model_info": model.info, "dataset_info": dataset.info, "versions": _versions()}
     config.pop("resume"), config.pop("overwrite"), config.pop("plots")
     _prepare_dir(out, s, config)

@@ -18,7 +18,7 @@ from isbench.strategies.objects import make_chooser
 from isbench.strategies.placement import disk_offsets, error_click, farthest_point
 from isbench.types import Click, Sample
 
-__all__ = ["run_single", "run_mist", "probability_threshold"]
+__all__ = ["probability_threshold", "run_mist", "run_single"]
 
 
 def probability_threshold(model, protocol: Protocol) -> float:

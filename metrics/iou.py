@@ -33,7 +33,10 @@ def label_map(masks: np.ndarray) -> np.ndarray:
 
 
 def object_ious(
-    gt_labels: np.ndarray, pred_labels: np.ndarray, num_objects: int, valid: np.ndarray | None = None
+    gt_labels: np.ndarray,
+    pred_labels: np.ndarray,
+    num_objects: int,
+    valid: np.ndarray | None = None,
 ) -> np.ndarray:
     """(N,) float64 IoUs of every object from two disjoint label maps (0 = background).
 

@@ -7,13 +7,12 @@ total time divided by the number of clicks.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
-
 from isbench.metrics import mist, single
 
-__all__ = ["COLUMNS", "summarize", "object_outcomes"]
+__all__ = ["COLUMNS", "object_outcomes", "summarize"]
 
 COLUMNS = [
     "model", "dataset", "mode", "strategy", "protocol", "samples",

@@ -13,7 +13,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-__all__ = ["farthest_point", "error_click", "disk_offsets"]
+__all__ = ["disk_offsets", "error_click", "farthest_point"]
 
 
 def _bbox(mask: np.ndarray) -> tuple[int, int, int, int] | None:
