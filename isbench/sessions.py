@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 
+import cv2
 import numpy as np
 
 from isbench.adapters.base import MultiInstanceAdapter, SingleInstanceAdapter
@@ -105,19 +106,33 @@ def run_single(
     }
 
 
-def _masks_from_probs(probs: np.ndarray, thr: float, fused: bool) -> np.ndarray:
-    """(N, H, W) bool masks: argmax with the background at ``thr``, or each object alone."""
-    if not fused:
-        return probs > thr
-    best = probs.argmax(axis=0)
-    keep = np.take_along_axis(probs, best[None], axis=0)[0] > thr
-    return (best[None] == np.arange(len(probs))[:, None, None]) & keep[None]
+def fused_labels(probs: np.ndarray, thr: float) -> np.ndarray:
+    """(H, W) label map (0 background, k+1 object k) of argmax over [thr, probs...].
+
+    The first maximum wins, so the background wins ties with the threshold and a lower
+    object index wins ties between objects (numpy ``argmax`` semantics).
+    """
+    n, shape = len(probs), probs.shape[1:]
+    if n > 254:
+        best = probs.argmax(axis=0)
+        keep = np.take_along_axis(probs, best[None], axis=0)[0] > thr
+        return np.where(keep, best + 1, 0).astype(np.int32)
+    best = np.full(shape, thr, dtype=np.float32)
+    labels = np.zeros(shape, dtype=np.uint8)
+    for k in range(n):  # label k+1 where object k beats everything before it; k rises
+        above = cv2.compare(probs[k], best, cv2.CMP_GT)
+        cv2.max(best, probs[k], dst=best)
+        cv2.max(labels, cv2.bitwise_and(above, k + 1), dst=labels)
+    return labels
 
 
-def _mist_ious(gt_labels, gt_masks, masks, disjoint_gt, fused, valid) -> np.ndarray:
-    if disjoint_gt and fused:
-        return object_ious(gt_labels, label_map(masks), len(masks), valid)
-    return np.array([iou(g, p, valid) for g, p in zip(gt_masks, masks)], dtype=np.float64)
+def _object_ious(gt_labels, gt_masks, disjoint_gt, pred_labels, pred_masks, valid):
+    """Per-object IoUs: one joint histogram when both sides are disjoint label maps."""
+    if disjoint_gt and pred_masks is None:
+        return object_ious(gt_labels, pred_labels, len(gt_masks), valid)
+    if pred_masks is None:
+        pred_masks = [pred_labels == k + 1 for k in range(len(gt_masks))]
+    return np.array([iou(g, p, valid) for g, p in zip(gt_masks, pred_masks)], dtype=np.float64)
 
 
 def run_mist(
@@ -157,17 +172,21 @@ def run_mist(
         exclusion.add(c.y, c.x)
 
     def predict():
+        """Probabilities, label map, per-object masks (None when fused) and IoUs."""
         probs, dt = _timed(model.predict, tuple(clicks), n_obj)
         probs = model.check_output(probs, (n_obj, *shape))
-        masks = _masks_from_probs(probs, thr, fused_in_loop)
-        return probs, masks, _mist_ious(gt_labels, gt_masks, masks, disjoint_gt, fused_in_loop,
-                                        valid), dt
+        if fused_in_loop:
+            labels, masks = fused_labels(probs, thr), None
+        else:  # objects refined independently: each thresholded on its own
+            masks = probs > thr
+            labels = label_map(masks)
+        ious = _object_ious(gt_labels, gt_masks, disjoint_gt, labels, masks, valid)
+        return probs, labels, masks, ious, dt
 
-    probs, masks, ious, dt = predict()
+    probs, pred_labels, masks, ious, dt = predict()
     history, t_click = [ious.tolist()], [dt]
     while len(clicks) < tau * n_obj and not (ious >= iou_thr).all():
         if chooser.joint:
-            pred_labels = label_map(masks)
             y, x = farthest_point(pred_labels != gt_labels, exclusion.map)
             # The object whose error it is: the true one, or the one wrongly predicted there.
             target = int(gt_labels[y, x] or pred_labels[y, x]) - 1
@@ -175,7 +194,8 @@ def run_mist(
             target = chooser.choose(ious, iou_thr, rng)
             if target is None:
                 break
-            gt_t, pred_t = gt_masks[target], masks[target]
+            gt_t = gt_masks[target]
+            pred_t = pred_labels == target + 1 if masks is None else masks[target]
             fn, fp = gt_t & ~pred_t, ~gt_t & pred_t
             if valid is not None:
                 fn, fp = fn & valid, fp & valid
@@ -184,14 +204,13 @@ def run_mist(
         clicks.append(Click(y, x, label >= 0, label if label >= 0 else None,
                             target if target >= 0 else None, len(clicks)))
         exclusion.add(y, x)
-        probs, masks, ious, dt = predict()
+        probs, pred_labels, masks, ious, dt = predict()
         history.append(ious.tolist())
         t_click.append(dt)
-    if fused_in_loop:
-        final = ious
-    else:
-        final = _mist_ious(gt_labels, gt_masks, _masks_from_probs(probs, thr, True), disjoint_gt,
-                           True, valid)
+    final = ious
+    if not fused_in_loop:
+        final = _object_ious(gt_labels, gt_masks, disjoint_gt, fused_labels(probs, thr), None,
+                             valid)
     return {
         "sample_id": sample.id,
         "num_objects": n_obj,

@@ -97,3 +97,15 @@ def test_multi_instance_model_runs_the_single_protocol(boxes):
     model = FixedMulti([boxes.masks[:1].astype(np.float32)])
     recs = isbench.evaluate(model, [boxes], mode="single", warmup=False)
     assert len(recs) == 2 and recs[0]["ious"] == [1.0] and recs[1]["object_id"] == 1
+
+
+def test_fused_labels_is_argmax_with_background_at_threshold():
+    from isbench.sessions import fused_labels
+
+    rng = np.random.default_rng(0)
+    probs = rng.choice([0.0, 0.3, 0.5, 0.7, 0.9], size=(5, 30, 40)).astype(np.float32)
+    stacked = np.concatenate([np.full((1, 30, 40), 0.5, np.float32), probs])
+    assert (fused_labels(probs, 0.5) == stacked.argmax(axis=0)).all()
+    big = rng.random((300, 4, 5)).astype(np.float32)
+    want = np.concatenate([np.full((1, 4, 5), 0.5, np.float32), big]).argmax(axis=0)
+    assert (fused_labels(big, 0.5) == want).all()
