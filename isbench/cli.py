@@ -82,15 +82,27 @@ def main() -> None:
 @click.option("--resume", is_flag=True, help="Continue an interrupted run.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing run directory.")
 @click.option("--device", default="cpu", show_default=True)
+@click.option("--perturb", type=click.Choice(["none", "misleading", "jitter"]), default="none",
+              show_default=True, help="Click perturbation (robustness runs).")
+@click.option("--misleading", type=int, default=5, show_default=True,
+              help="Misleading clicks per object (single) / image (MIST).")
+@click.option("--misleading-kinds", default="repetitive,false", show_default=True,
+              help="Comma-separated kinds of misleading clicks.")
+@click.option("--jitter-sigma", type=float, default=0.5, show_default=True,
+              help="Jitter σ as a fraction of the error region's inscribed radius.")
+@click.option("--repeats", type=int, default=1, show_default=True,
+              help="Jitter: repeat the run with K seeds and report the spread.")
 @click.option("--no-plots", is_flag=True, help="Skip the figures.")
 @_user_errors
-def run(model_args, no_plots, **opts) -> None:
+def run(model_args, no_plots, misleading_kinds, **opts) -> None:
     """Run a model on a dataset under a protocol; write records, summary and plots."""
     from isbench.leaderboard import format_table
     from isbench.runner import RunSettings
     from isbench.runner import run as run_
 
-    settings = RunSettings(model_args=_parse_model_args(model_args), plots=not no_plots, **opts)
+    kinds = tuple(k.strip() for k in misleading_kinds.split(",") if k.strip())
+    settings = RunSettings(model_args=_parse_model_args(model_args), plots=not no_plots,
+                           misleading_kinds=kinds, **opts)
     out, row = run_(settings)
     import pandas as pd
 

@@ -12,6 +12,7 @@ import json
 import platform
 import re
 import shutil
+import time
 from dataclasses import asdict, dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -32,13 +33,14 @@ from isbench.records import (
     write_json,
 )
 from isbench.registry import resolve_target
+from isbench.strategies.perturb import MISLEADING_KINDS, Perturbation
 
 __all__ = ["RunSettings", "build_model", "run"]
 
 # Settings that must match for --resume to continue a run.
 _RESUME_KEYS = ("model", "checkpoint", "model_args", "dataset", "data_root", "mode", "strategy",
                 "protocol", "iou_thr", "max_clicks", "tau", "beta", "seed", "fusion_clicks",
-                "fuse")
+                "fuse", "perturbation", "repeats")
 
 
 @dataclass
@@ -65,7 +67,17 @@ class RunSettings:
     device: str = "cpu"
     fusion_clicks: str = "own"
     fuse: str = "final"
+    perturb: str = "none"
+    misleading: int = 5
+    misleading_kinds: tuple[str, ...] = MISLEADING_KINDS
+    jitter_sigma: float = 0.5
+    repeats: int = 1
     plots: bool = True
+
+    def perturbation(self) -> Perturbation:
+        """The click perturbation these settings ask for."""
+        return Perturbation(self.perturb, self.misleading, tuple(self.misleading_kinds),
+                            self.jitter_sigma)
 
 
 def build_model(settings: RunSettings):
@@ -89,7 +101,8 @@ def build_model(settings: RunSettings):
 
 def _default_out(s: RunSettings) -> Path:
     name = re.sub(r"[^A-Za-z0-9_.+-]+", "_", s.model)
-    return Path("results") / f"{name}-{s.dataset}-{s.mode}-{s.strategy}"
+    suffix = "" if s.perturb == "none" else f"-{s.perturb}"
+    return Path("results") / f"{name}-{s.dataset}-{s.mode}-{s.strategy}{suffix}"
 
 
 def _versions() -> dict:
@@ -127,28 +140,38 @@ def run(s: RunSettings, progress: bool = True) -> tuple[Path, dict]:
     protocol = get_protocol(s.protocol)
     if s.limit is not None and s.limit < 1:
         raise ValueError(f"--limit must be >= 1, got {s.limit}")
+    if s.repeats < 1 or (s.repeats > 1 and s.perturb != "jitter"):
+        raise ValueError(f"--repeats {s.repeats}: expected 1, or more with --perturb jitter")
+    perturbation = s.perturbation()
     dataset = load_dataset(s.dataset, s.data_root)
     model = build_model(s)
     out = Path(s.out) if s.out else _default_out(s)
     default_thr = 0.85 if s.mode == "mist" else 0.90
     config = {**asdict(s), "out": str(out), "protocol": protocol.as_dict(),
               "iou_thr": default_thr if s.iou_thr is None else s.iou_thr,
+              "perturbation": asdict(perturbation),
               "model_info": model.info, "dataset_info": dataset.info, "versions": _versions()}
-    config.pop("resume"), config.pop("overwrite"), config.pop("plots")
+    for key in ("resume", "overwrite", "plots", "perturb", "misleading", "misleading_kinds",
+                "jitter_sigma"):
+        config.pop(key)
     _prepare_dir(out, s, config)
     done = {record_key(r) for r in read_records(out)}
     write_json(out / CONFIG_FILE, config)
 
     n = len(dataset) if s.limit is None else min(s.limit, len(dataset))
-    samples = (dataset[i] for i in range(n))
-    bar = tqdm(total=n, unit="img", desc=f"{s.model} {s.mode}/{s.strategy}", disable=not progress)
-    records = iter_records(
-        model, _progress(samples, bar), mode=s.mode, strategy=s.strategy, protocol=protocol,
-        max_clicks=s.max_clicks, iou_thr=config["iou_thr"], tau=s.tau, beta=s.beta, seed=s.seed,
-        fusion_clicks=s.fusion_clicks, fuse=s.fuse, skip=(done.__contains__ if done else None))
+    clock, memory = _device_clock(s.device)
+    bar = tqdm(total=n * s.repeats, unit="img", desc=f"{s.model} {s.mode}/{s.strategy}",
+               disable=not progress)
     with RecordWriter(out) as writer:
-        for record in records:
-            writer.write(record)
+        for repeat in range(s.repeats):
+            samples = _progress((dataset[i] for i in range(n)), bar)
+            for record in iter_records(
+                    model, samples, mode=s.mode, strategy=s.strategy, protocol=protocol,
+                    max_clicks=s.max_clicks, iou_thr=config["iou_thr"], tau=s.tau, beta=s.beta,
+                    seed=s.seed, fusion_clicks=s.fusion_clicks, fuse=s.fuse,
+                    skip=(done.__contains__ if done else None), perturbation=perturbation,
+                    repeat=repeat, clock=clock, peak_memory_mb=memory):
+                writer.write(record)
     bar.close()
     row = write_run_summary(out)
     if s.plots:
@@ -156,6 +179,19 @@ def run(s: RunSettings, progress: bool = True) -> tuple[Path, dict]:
 
         plot_runs([out], out / "plots")
     return out, row
+
+
+def _device_clock(device: str):
+    """(clock, peak memory) for ``device``: CUDA clocks synchronise before reading."""
+    if not device.startswith("cuda"):
+        return time.perf_counter, None
+    import torch
+
+    def clock() -> float:
+        torch.cuda.synchronize()
+        return time.perf_counter()
+
+    return clock, lambda: torch.cuda.max_memory_allocated() / 2**20
 
 
 def _progress(samples, bar):

@@ -87,6 +87,14 @@ def error_click(
     return y_fp, x_fp, False
 
 
+def distance_at(mask: np.ndarray, y: int, x: int) -> float:
+    """Euclidean distance from mask pixel (y, x) to the nearest non-mask pixel or border."""
+    box = _bbox(mask)
+    if box is None or not mask[y, x]:
+        return 0.0
+    return float(np.sqrt(_squared_distances(mask, box)[y - box[0], x - box[2]]))
+
+
 def disk_offsets(radius: int) -> tuple[np.ndarray, np.ndarray]:
     """(dy, dx) int arrays of every offset with dy² + dx² <= radius²."""
     r = int(radius)
