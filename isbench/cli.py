@@ -144,6 +144,39 @@ def plot(paths, output) -> None:
         click.echo(str(path))
 
 
+@main.command()
+@click.option("--model", required=True)
+@click.option("--checkpoint")
+@click.option("--model-arg", "model_args", multiple=True, metavar="K=V")
+@click.option("--clicks", default="1,5,10,50,200", show_default=True,
+              help="Comma-separated click counts.")
+@click.option("--size", default="480x640", show_default=True, help="Image HEIGHTxWIDTH.")
+@click.option("--repeats", type=int, default=3, show_default=True)
+@click.option("--device", default="cpu", show_default=True)
+@_user_errors
+def bench(model, checkpoint, model_args, clicks, size, repeats, device) -> None:
+    """Time one model alone as the number of clicks grows (set_image once, then predict)."""
+    from isbench.bench import bench_model
+    from isbench.runner import RunSettings, device_clock, build_model
+
+    try:
+        counts = [int(c) for c in clicks.split(",")]
+        height, width = (int(v) for v in size.lower().split("x"))
+    except ValueError:
+        raise ValueError(f"--clicks {clicks!r} / --size {size!r}: expected e.g. 1,5,10 and "
+                         "480x640") from None
+    settings = RunSettings(model=model, checkpoint=checkpoint, device=device,
+                           model_args=_parse_model_args(model_args))
+    adapter = build_model(settings)
+    rows = bench_model(adapter, counts, height, width, repeats, clock=device_clock(device)[0])
+    click.echo(f"{model} on one {height}x{width} image, median of {repeats}:")
+    click.echo(f"{'clicks':>7} {'t_image ms':>11} {'t_click ms':>11} {'avg/interaction ms':>19}")
+    for r in rows:
+        avg = (r["t_image"] / r["clicks"] + r["t_click"]) * 1000  # FDRN: t_θ1 / n + t_θ2
+        click.echo(f"{r['clicks']:>7} {r['t_image'] * 1000:>11.2f} {r['t_click'] * 1000:>11.2f} "
+                   f"{avg:>19.2f}")
+
+
 @main.command(name="list")
 def list_() -> None:
     """Models, strategies, datasets and protocol presets."""

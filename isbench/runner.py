@@ -159,7 +159,7 @@ def run(s: RunSettings, progress: bool = True) -> tuple[Path, dict]:
     write_json(out / CONFIG_FILE, config)
 
     n = len(dataset) if s.limit is None else min(s.limit, len(dataset))
-    clock, memory = _device_clock(s.device)
+    clock, memory = device_clock(s.device)
     bar = tqdm(total=n * s.repeats, unit="img", desc=f"{s.model} {s.mode}/{s.strategy}",
                disable=not progress)
     with RecordWriter(out) as writer:
@@ -181,7 +181,7 @@ def run(s: RunSettings, progress: bool = True) -> tuple[Path, dict]:
     return out, row
 
 
-def _device_clock(device: str):
+def device_clock(device: str):
     """(clock, peak memory) for ``device``: CUDA clocks synchronise before reading."""
     if not device.startswith("cuda"):
         return time.perf_counter, None
