@@ -157,7 +157,7 @@ def plot(paths, output) -> None:
 def bench(model, checkpoint, model_args, clicks, size, repeats, device) -> None:
     """Time one model alone as the number of clicks grows (set_image once, then predict)."""
     from isbench.bench import bench_model
-    from isbench.runner import RunSettings, device_clock, build_model
+    from isbench.runner import RunSettings, build_model, device_clock
 
     try:
         counts = [int(c) for c in clicks.split(",")]

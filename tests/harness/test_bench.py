@@ -1,9 +1,10 @@
 import numpy as np
 from click.testing import CliRunner
+from isbench.adapters import load
 
 from isbench.bench import bench_model, synthetic_clicks
 from isbench.cli import main
-from tests.conftest import OracleAfter, two_boxes
+from tests.conftest import two_boxes
 
 
 def test_synthetic_clicks_are_labelled_by_the_object_they_land_on():
@@ -16,8 +17,7 @@ def test_synthetic_clicks_are_labelled_by_the_object_they_land_on():
 
 
 def test_bench_rows_and_cli_table():
-    sample = two_boxes()
-    rows = bench_model(OracleAfter(sample), [1, 3], height=60, width=80, repeats=2)
+    rows = bench_model(load("grabcut"), [1, 3], height=60, width=80, repeats=2)
     assert [r["clicks"] for r in rows] == [1, 3]
     assert all(r["t_image"] >= 0 and r["t_click"] >= 0 for r in rows)
     res = CliRunner().invoke(main, ["bench", "--model", "grabcut", "--clicks", "1,2",
