@@ -92,18 +92,28 @@ def main() -> None:
               help="Jitter σ as a fraction of the error region's inscribed radius.")
 @click.option("--repeats", type=int, default=1, show_default=True,
               help="Jitter: repeat the run with K seeds and report the spread.")
+@click.option("--shard", "shard_text", metavar="I/N",
+              help="Evaluate only slice I of N (job arrays); combine with isbench merge.")
 @click.option("--no-plots", is_flag=True, help="Skip the figures.")
 @_user_errors
-def run(model_args, no_plots, misleading_kinds, **opts) -> None:
+def run(model_args, no_plots, misleading_kinds, shard_text, **opts) -> None:
     """Run a model on a dataset under a protocol; write records, summary and plots."""
     from isbench.leaderboard import format_table
     from isbench.runner import RunSettings
     from isbench.runner import run as run_
 
     kinds = tuple(k.strip() for k in misleading_kinds.split(",") if k.strip())
+    from isbench.sharding import parse_shard
+
     settings = RunSettings(model_args=_parse_model_args(model_args), plots=not no_plots,
                            misleading_kinds=kinds, **opts)
-    out, row = run_(settings)
+    shard = parse_shard(shard_text) if shard_text is not None else None
+    out, row = run_(settings, shard=shard)
+    if row is None:
+        if shard is not None:
+            click.echo(f"shard {shard.index}/{shard.count} done in {out}; when every shard is "
+                       f"done: isbench merge {out}")
+        return
     import pandas as pd
 
     click.echo(format_table(pd.DataFrame([row])))
@@ -126,6 +136,27 @@ def leaderboard(paths, output) -> None:
     click.echo(format_table(df))
     if output:
         click.echo(f"written to {output}")
+
+
+@main.command()
+@click.argument("run_dir", type=click.Path())
+@click.option("--no-plots", is_flag=True)
+@_user_errors
+def merge(run_dir, no_plots) -> None:
+    """Combine the shards of RUN_DIR (from --shard runs) into one run; write its summary."""
+    import pandas as pd
+
+    from isbench.leaderboard import format_table, write_run_summary
+    from isbench.sharding import merge_shards
+
+    _, records = merge_shards(run_dir)
+    row = write_run_summary(run_dir)
+    if not no_plots:
+        from isbench.plots import plot_runs
+
+        plot_runs([run_dir], Path(run_dir) / "plots")
+    click.echo(format_table(pd.DataFrame([row])))
+    click.echo(f"merged {len(records)} records into {run_dir}")
 
 
 @main.command()

@@ -7,22 +7,35 @@ from pathlib import Path
 import pandas as pd
 
 from isbench.metrics.summary import COLUMNS, summarize
-from isbench.records import SUMMARY_FILE, find_runs, read_config, read_records
+from isbench.records import CONFIG_FILE, SUMMARY_FILE, find_runs, read_config, read_records
+from isbench.sharding import merge_shards
 
-__all__ = ["format_table", "leaderboard", "run_summary", "write_run_summary"]
+__all__ = ["add_deltas", "format_table", "leaderboard", "load_run", "run_summary",
+           "summary_row", "write_run_summary"]
 
 _MATCH = ("model", "dataset", "mode", "strategy", "protocol")
 
 
-def run_summary(run_dir: str | Path, records: list[dict] | None = None) -> dict:
-    """The summary row of one run, from its ``config.json`` and records."""
-    cfg = read_config(run_dir)
-    records = read_records(run_dir) if records is None else records
+def load_run(run_dir: str | Path) -> tuple[dict, list[dict]]:
+    """(config, records) of a run; shards not merged yet are combined in memory (ValueError
+    names missing or incomplete shards)."""
+    if (Path(run_dir) / CONFIG_FILE).exists():
+        return read_config(run_dir), read_records(run_dir)
+    return merge_shards(run_dir, write=False)
+
+
+def summary_row(cfg: dict, records: list[dict]) -> dict:
+    """The summary row of a run's config and records."""
     labels = {k: cfg[k] for k in ("model", "dataset", "strategy")}
     labels["protocol"] = cfg["protocol"]["name"]
     labels["perturb"] = cfg.get("perturbation", {}).get("kind", "none")
     return summarize(records, mode=cfg["mode"], max_clicks=cfg["max_clicks"],
                      iou_thr=cfg["iou_thr"], nof_rule=cfg["protocol"]["nof_rule"], labels=labels)
+
+
+def run_summary(run_dir: str | Path) -> dict:
+    """The summary row of one run directory."""
+    return summary_row(*load_run(run_dir))
 
 
 def add_deltas(rows: list[dict]) -> list[dict]:

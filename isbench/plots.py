@@ -19,11 +19,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from isbench.leaderboard import run_summary
+from isbench.leaderboard import load_run, summary_row
 from isbench.metrics.mist import failures_by_area
 from isbench.metrics.single import miou_at
 from isbench.metrics.summary import object_outcomes
-from isbench.records import read_config, read_records
 
 __all__ = ["plot_runs"]
 
@@ -65,7 +64,7 @@ def _miou_curves(runs, path: Path) -> bool:
 
 
 def _mist_bars(runs, path: Path) -> bool:
-    rows = [(cfg, run_summary(cfg["out"], recs)) for cfg, recs in runs
+    rows = [(cfg, summary_row(cfg, recs)) for cfg, recs in runs
             if cfg["mode"] == "mist" and recs]
     if not rows:
         return False
@@ -148,7 +147,7 @@ def _seconds_per_click(runs, path: Path) -> bool:
 
 def _quality_vs_speed(runs, path: Path) -> bool:
     """NoC@90 (single) or NCI (MIST) against seconds per click, one point per run."""
-    rows = [(cfg, run_summary(cfg["out"], recs)) for cfg, recs in runs if recs]
+    rows = [(cfg, summary_row(cfg, recs)) for cfg, recs in runs if recs]
     if not rows:
         return False
     panels = [m for m in ("single", "mist") if any(c["mode"] == m for c, _ in rows)]
@@ -175,9 +174,9 @@ def plot_runs(run_dirs, out_dir: str | Path) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     runs = []
     for d in run_dirs:
-        cfg = read_config(d)
+        cfg, records = load_run(d)
         cfg["out"] = str(d)
-        runs.append((cfg, read_records(d)))
+        runs.append((cfg, records))
     seen: dict[str, int] = defaultdict(int)
     for cfg, _ in runs:
         seen[_label(cfg) + cfg["dataset"]] += 1
