@@ -57,6 +57,62 @@ DATASETS: dict[str, DatasetEntry] = {
         "bundled, generated on the fly: textured multi-instance scenes (no download)",
         needs_root=False,
     ),
+    "grabcut": DatasetEntry(
+        "isbench.datasets.paired:grabcut",
+        "GrabCut, 50 images: data_GT/<name>.<ext>, boundary_GT/<name>.<ext> (128 = ignore)",
+        protocols=("single",),
+    ),
+    "berkeley": DatasetEntry(
+        "isbench.datasets.paired:berkeley",
+        "Berkeley, 96 images / 100 instances: images/<name>.jpg, masks/<name>.png (128 = ignore)",
+        protocols=("single",),
+    ),
+    "davis": DatasetEntry(
+        "isbench.datasets.paired:davis",
+        "DAVIS-345 (RITM), objects merged per frame: img/<name>.jpg, gt/<name>.png",
+        protocols=("single",),
+    ),
+    "davis-merged": DatasetEntry(
+        "isbench.datasets.paired:davis",
+        "DAVIS-2017 val, every frame, objects merged: JPEGImages/480p/<video>/, "
+        "Annotations/480p/<video>/, ImageSets/2017/val.txt",
+        protocols=("single",),
+        kwargs={"variant": "merged"},
+    ),
+    "coco-mval": DatasetEntry(
+        "isbench.datasets.paired:coco_mval",
+        "COCO-MVal, 800 instances (RITM: any non-zero = object): img/<name>.jpg, gt/<name>.png",
+        protocols=("single",),
+    ),
+    "coco-mval-dynamite": DatasetEntry(
+        "isbench.datasets.paired:coco_mval",
+        "COCO-MVal as DynaMITe reads it (channel 0 > 128): img/<name>.jpg, gt/<name>.png",
+        protocols=("single",),
+        kwargs={"variant": "dynamite"},
+    ),
+    "sbd": DatasetEntry(
+        "isbench.datasets.voc:sbd",
+        "SBD val, each instance separately: img/<id>.jpg, inst/<id>.mat, val.txt",
+        protocols=("single",),
+    ),
+    "sbd-multi": DatasetEntry(
+        "isbench.datasets.voc:sbd_multi",
+        "SBD val, all instances (DynaMITe order, largest first): img/, inst/<id>.mat, val.txt",
+        protocols=("mist",),
+    ),
+    "pascalvoc": DatasetEntry(
+        "isbench.datasets.voc:pascalvoc",
+        "PASCAL VOC val, every instance, void ignored: JPEGImages/, SegmentationObject/<id>.png, "
+        "ImageSets/Segmentation/val.txt",
+        protocols=("single",),
+    ),
+    "pascalvoc-ritm": DatasetEntry(
+        "isbench.datasets.voc:pascalvoc",
+        "PASCAL VOC, RITM's instance list: JPEGImages/, SegmentationObject/<id>.png, "
+        "ImageSets/Segmentation/test.pickle",
+        protocols=("single",),
+        kwargs={"variant": "ritm-test"},
+    ),
 }
 
 
