@@ -20,8 +20,17 @@ from isbench.datasets import Dataset
 from isbench.types import Sample
 
 __all__ = [
-    "IndexedDataset", "Item", "NoObjectError", "check_variant", "largest_first",
-    "read_bgr", "read_rgb", "require_dir", "require_file", "pair_by_stem", "split_labels",
+    "IndexedDataset",
+    "Item",
+    "NoObjectError",
+    "check_variant",
+    "largest_first",
+    "pair_by_stem",
+    "read_bgr",
+    "read_rgb",
+    "require_dir",
+    "require_file",
+    "split_labels",
 ]
 
 

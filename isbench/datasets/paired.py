@@ -15,7 +15,13 @@ from pathlib import Path
 import numpy as np
 
 from isbench.datasets._common import (
-    IndexedDataset, Item, check_variant, pair_by_stem, read_bgr, read_rgb, require_dir,
+    IndexedDataset,
+    Item,
+    check_variant,
+    pair_by_stem,
+    read_bgr,
+    read_rgb,
+    require_dir,
 )
 from isbench.types import Sample
 

@@ -19,8 +19,15 @@ import numpy as np
 from scipy.io import loadmat
 
 from isbench.datasets._common import (
-    IndexedDataset, Item, check_variant, largest_first, read_bgr, read_rgb, require_dir,
-    require_file, split_labels,
+    IndexedDataset,
+    Item,
+    check_variant,
+    largest_first,
+    read_bgr,
+    read_rgb,
+    require_dir,
+    require_file,
+    split_labels,
 )
 from isbench.types import Sample
 

@@ -38,7 +38,7 @@ def _sbd(tmp_path, write):
 
 
 def test_sbd_single_every_instance_ascending(tmp_path, write):
-    seg_a, seg_b = _sbd(tmp_path, write)
+    seg_a, _ = _sbd(tmp_path, write)
     ds = load_dataset("sbd", tmp_path)
     assert len(ds) == 2 and [ds[i].id for i in range(2)] == ["2008_000003", "2008_000002"]
     s = ds[1]
