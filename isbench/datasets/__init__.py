@@ -113,6 +113,25 @@ DATASETS: dict[str, DatasetEntry] = {
         protocols=("single",),
         kwargs={"variant": "ritm-test"},
     ),
+    "coco": DatasetEntry(
+        "isbench.datasets.coco:coco",
+        "COCO val2017, crowd regions ignored: val2017/<file_name>, "
+        "annotations/instances_val2017.json",
+    ),
+    "coco-dynamite": DatasetEntry(
+        "isbench.datasets.coco:coco",
+        "COCO val2017 as DynaMITe reads it (crowd dropped, largest first, smaller wins overlaps)",
+        protocols=("mist",),
+        kwargs={"variant": "dynamite"},
+    ),
+    "lvis": DatasetEntry(
+        "isbench.datasets.coco:lvis",
+        "LVIS v1 val: lvis_v1_val.json, images in train2017/ and val2017/ (from coco_url)",
+    ),
+    "coco-json": DatasetEntry(
+        "isbench.datasets.coco:coco_json",
+        "any COCO-format json: --data-root IMAGE_DIR --annotations JSON_PATH",
+    ),
 }
 
 
