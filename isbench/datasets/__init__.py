@@ -73,7 +73,7 @@ DATASETS: dict[str, DatasetEntry] = {
         protocols=("single",),
     ),
     "davis-merged": DatasetEntry(
-        "isbench.datasets.paired:davis",
+        "isbench.datasets.davis17:davis17",
         "DAVIS-2017 val, every frame, objects merged: JPEGImages/480p/<video>/, "
         "Annotations/480p/<video>/, ImageSets/2017/val.txt",
         protocols=("single",),
@@ -127,6 +127,12 @@ DATASETS: dict[str, DatasetEntry] = {
     "lvis": DatasetEntry(
         "isbench.datasets.coco:lvis",
         "LVIS v1 val: lvis_v1_val.json, images in train2017/ and val2017/ (from coco_url)",
+    ),
+    "davis17": DatasetEntry(
+        "isbench.datasets.davis17:davis17",
+        "DAVIS-2017 val frames, palette instance ids (DynaMITe order): JPEGImages/480p/<video>/, "
+        "Annotations/480p/<video>/, ImageSets/2017/val.txt",
+        protocols=("mist",),
     ),
     "coco-json": DatasetEntry(
         "isbench.datasets.coco:coco_json",
