@@ -134,6 +134,26 @@ DATASETS: dict[str, DatasetEntry] = {
         "Annotations/480p/<video>/, ImageSets/2017/val.txt",
         protocols=("mist",),
     ),
+    "brats": DatasetEntry(
+        "isbench.datasets.medical:brats",
+        "BraTS slices (SimpleClick): image/<name>.png, annotation/<name>.png",
+        protocols=("single",),
+    ),
+    "sstem": DatasetEntry(
+        "isbench.datasets.medical:sstem",
+        "ssTEM mitochondria (SimpleClick): raw/<name>.tif, mitochondria/<name>.png",
+        protocols=("single",),
+    ),
+    "oaizib": DatasetEntry(
+        "isbench.datasets.medical:oaizib",
+        "OAI-ZIB knee slices (SimpleClick): test/image/<name>.png, test/annotations/<name>.png",
+        protocols=("single",),
+    ),
+    "folder": DatasetEntry(
+        "isbench.datasets.folder:folder",
+        "your data: images/<name>.<ext>, masks/<name>.png (instance ids, 255 ignored) "
+        "or masks/<name>/<k>.png",
+    ),
     "coco-json": DatasetEntry(
         "isbench.datasets.coco:coco_json",
         "any COCO-format json: --data-root IMAGE_DIR --annotations JSON_PATH",
