@@ -14,7 +14,7 @@ from pathlib import Path
 from isbench.registry import resolve_target
 from isbench.types import Sample
 
-__all__ = ["DATASETS", "Dataset", "DatasetEntry", "load_dataset"]
+__all__ = ["DATASETS", "Dataset", "DatasetEntry", "load", "load_dataset"]
 
 
 class Dataset:
@@ -173,3 +173,9 @@ def load_dataset(name: str, root: str | Path | None = None, **kwargs) -> Dataset
             raise ValueError(f"dataset {name!r}: data root {str(root)!r} is not a folder")
     loader = resolve_target(entry.target)
     return loader(Path(root) if root is not None else None, **{**entry.kwargs, **kwargs})
+
+
+def load(name: str, data_root: str | Path | None = None, **options) -> Dataset:
+    """`load_dataset` under the public API's name: ``load("coco-json", data_root=IMAGE_DIR,
+    annotations=JSON_PATH)`` returns a sized, lazily decoded sequence of `Sample`s."""
+    return load_dataset(name, data_root, **options)

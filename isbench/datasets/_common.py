@@ -35,7 +35,11 @@ __all__ = [
 
 
 class NoObjectError(ValueError):
-    """An image whose annotation, once decoded, holds no usable object."""
+    """An image whose annotation, once decoded, holds no usable object (``sample_id``)."""
+
+    def __init__(self, message: str, sample_id: str) -> None:
+        super().__init__(message)
+        self.sample_id = sample_id
 
 
 def require_dir(path: Path, layout: str) -> Path:
@@ -160,7 +164,7 @@ class IndexedDataset(Dataset):
         sample = self._read(item)
         if not sample.masks.any():
             raise NoObjectError(f"dataset {self.info['name']!r}: image {item.id!r} has no "
-                                f"usable object ({item.image})")
+                                f"usable object ({item.image})", item.id)
         return sample
 
     def _read(self, item: Item) -> Sample:
