@@ -14,7 +14,7 @@ from pathlib import Path
 from isbench.registry import resolve_target
 from isbench.types import Sample
 
-__all__ = ["DATASETS", "Dataset", "DatasetEntry", "load", "load_dataset"]
+__all__ = ["DATASETS", "Dataset", "DatasetEntry", "load_dataset"]
 
 
 class Dataset:
