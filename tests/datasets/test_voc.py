@@ -6,39 +6,14 @@ import pickle
 
 import numpy as np
 import pytest
-import scipy.sparse
+from official_layouts import sbd, voc, write_sbd_mat
 from scipy.io import savemat
 
 from isbench.datasets import load_dataset
 
 
-def _write_sbd_mat(path, seg: np.ndarray) -> None:
-    """An ``inst/<id>.mat`` as SBD ships it: struct GTinst{Segmentation, Boundaries, Categories}."""
-    ids = [v for v in np.unique(seg) if v]
-    boundaries = np.empty((len(ids), 1), dtype=object)
-    for k, v in enumerate(ids):
-        boundaries[k, 0] = scipy.sparse.csc_matrix(seg == v)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    savemat(path, {"GTinst": {"Segmentation": seg.astype(np.uint8), "Boundaries": boundaries,
-                              "Categories": np.arange(1, len(ids) + 1, dtype=np.uint8)[:, None]}})
-
-
-def _sbd(tmp_path, write):
-    seg_a = np.zeros((12, 16), np.uint8)
-    seg_a[0:10, 0:10] = 1   # large object, id 1
-    seg_a[1:3, 12:14] = 3   # small, id 3 (id 2 absent)
-    seg_a[5:10, 11:16] = 2  # medium, id 2
-    seg_b = np.zeros((12, 16), np.uint8)
-    seg_b[4:6, 4:6] = 1
-    for name, seg in (("2008_000002", seg_a), ("2008_000003", seg_b)):
-        write.rgb(tmp_path / "img" / f"{name}.jpg")
-        _write_sbd_mat(tmp_path / "inst" / f"{name}.mat", seg)
-    (tmp_path / "val.txt").write_text("2008_000003\n2008_000002\n\n")
-    return seg_a, seg_b
-
-
 def test_sbd_single_every_instance_ascending(tmp_path, write):
-    seg_a, _ = _sbd(tmp_path, write)
+    seg_a, _ = sbd(tmp_path)
     ds = load_dataset("sbd", tmp_path)
     assert len(ds) == 2 and [ds[i].id for i in range(2)] == ["2008_000003", "2008_000002"]
     s = ds[1]
@@ -50,53 +25,35 @@ def test_sbd_single_every_instance_ascending(tmp_path, write):
 
 
 def test_sbd_multi_dynamite_order_is_largest_first(tmp_path, write):
-    seg_a, _ = _sbd(tmp_path, write)
+    seg_a, _ = sbd(tmp_path)
     s = load_dataset("sbd-multi", tmp_path)[1]
     assert s.meta["instance_ids"] == [1, 2, 3]  # areas 100, 25, 4
     plain = load_dataset("sbd-multi", tmp_path, variant="annotations")
     assert plain.info["variant"] == "annotations"
     seg_a[0:10, 0:10] = 0
     seg_a[0:1, 0:1] = 1     # now id 1 is the smallest
-    _write_sbd_mat(tmp_path / "inst" / "2008_000002.mat", seg_a)
+    write_sbd_mat(tmp_path / "inst" / "2008_000002.mat", seg_a)
     s = load_dataset("sbd-multi", tmp_path)[1]
     assert s.meta["instance_ids"] == [2, 3, 1]
     np.testing.assert_array_equal(s.masks[2], seg_a == 1)
 
 
 def test_sbd_missing_listed_file_is_named(tmp_path, write):
-    _sbd(tmp_path, write)
+    sbd(tmp_path)
     (tmp_path / "inst" / "2008_000002.mat").unlink()
     with pytest.raises(ValueError, match=r"missing file .*2008_000002\.mat"):
         load_dataset("sbd", tmp_path)
 
 
 def test_sbd_mat_without_gtinst_is_refused(tmp_path, write):
-    _sbd(tmp_path, write)
+    sbd(tmp_path)
     savemat(tmp_path / "inst" / "2008_000002.mat", {"other": np.zeros((2, 2))})
     with pytest.raises(ValueError, match="GTinst"):
         load_dataset("sbd", tmp_path)[1]
 
 
-def _voc(tmp_path, write):
-    idx = np.zeros((12, 16), np.uint8)
-    idx[1:5, 1:5] = 1
-    idx[1:5, 8:12] = 2
-    idx[5, 1:12] = 255    # void border
-    idx[7:10, 1:4] = 16   # palette 16 has the same grey as palette 1 (38): merges with 1
-    write.rgb(tmp_path / "JPEGImages" / "2007_000032.jpg")
-    write.palette(tmp_path / "SegmentationObject" / "2007_000032.png", idx)
-    idx2 = np.zeros((12, 16), np.uint8)
-    idx2[3:6, 3:6] = 3
-    write.rgb(tmp_path / "JPEGImages" / "2007_000033.jpg")
-    write.palette(tmp_path / "SegmentationObject" / "2007_000033.png", idx2)
-    sets = tmp_path / "ImageSets" / "Segmentation"
-    sets.mkdir(parents=True)
-    (sets / "val.txt").write_text("2007_000032\n2007_000033\n")
-    return idx
-
-
 def test_pascalvoc_val_grey_ids_and_void_ignore(tmp_path, write):
-    idx = _voc(tmp_path, write)
+    idx = voc(tmp_path)
     ds = load_dataset("pascalvoc", tmp_path)
     s = ds[0]
     assert s.meta["grey_ids"] == [38, 75]  # grey of palette 1 (and 16), 2
@@ -108,7 +65,7 @@ def test_pascalvoc_val_grey_ids_and_void_ignore(tmp_path, write):
 
 
 def test_pascalvoc_ritm_test_pickle_grouped_per_image(tmp_path, write):
-    idx = _voc(tmp_path, write)
+    idx = voc(tmp_path)
     pairs = (["2007_000033", "2007_000032", "2007_000033", "2007_000032"], [113, 75, 90, 38])
     with open(tmp_path / "ImageSets" / "Segmentation" / "test.pickle", "wb") as f:
         pickle.dump(pairs, f)
@@ -124,6 +81,6 @@ def test_pascalvoc_ritm_test_pickle_grouped_per_image(tmp_path, write):
 
 
 def test_pascalvoc_ritm_needs_its_pickle(tmp_path, write):
-    _voc(tmp_path, write)
+    voc(tmp_path)
     with pytest.raises(ValueError, match=r"missing file .*test\.pickle"):
         load_dataset("pascalvoc-ritm", tmp_path)
