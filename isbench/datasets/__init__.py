@@ -172,7 +172,9 @@ def load_dataset(name: str, root: str | Path | None = None, **kwargs) -> Dataset
         if not Path(root).is_dir():
             raise ValueError(f"dataset {name!r}: data root {str(root)!r} is not a folder")
     loader = resolve_target(entry.target)
-    return loader(Path(root) if root is not None else None, **{**entry.kwargs, **kwargs})
+    dataset = loader(Path(root) if root is not None else None, **{**entry.kwargs, **kwargs})
+    dataset.info["name"] = name  # the registered name: a variant's entry names the variant
+    return dataset
 
 
 def load(name: str, data_root: str | Path | None = None, **options) -> Dataset:

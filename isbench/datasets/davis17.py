@@ -93,6 +93,5 @@ def davis17(root: Path, variant: str = "dynamite", split: str = "val",
                 skipped.append({"id": sid, "reason": "no object of the first frame visible"})
                 continue
             items.append(Item(sid, frame, mask, {"object_ids": ids}))
-    name = "davis-merged" if variant == "merged" else "davis17"
-    return Davis17Dataset(name, variant, root, items, skipped, split=split,
+    return Davis17Dataset("davis17", variant, root, items, skipped, split=split,
                           resolution=resolution, layout=LAYOUT)
