@@ -11,7 +11,7 @@ from official_layouts import H, W, box, coco, write_coco_root
 from isbench.datasets import load_dataset
 
 
-def test_coco_annotations_variant(tmp_path, write):
+def test_coco_annotations_variant(tmp_path):
     big, small, crowd = write_coco_root(tmp_path)
     ds = load_dataset("coco", tmp_path)
     assert [ds[i].id for i in range(len(ds))] == ["7", "30"]  # sorted ids, 9 and 11 skipped
@@ -26,7 +26,7 @@ def test_coco_annotations_variant(tmp_path, write):
     assert ds[1].ignore is None
 
 
-def test_coco_dynamite_variant_orders_and_paints(tmp_path, write):
+def test_coco_dynamite_variant_orders_and_paints(tmp_path):
     big, small, _ = write_coco_root(tmp_path)
     ds = load_dataset("coco-dynamite", tmp_path)
     assert ds.info["variant"] == "dynamite"
@@ -37,7 +37,7 @@ def test_coco_dynamite_variant_orders_and_paints(tmp_path, write):
     assert s.ignore is None  # crowd dropped, not ignored
 
 
-def test_coco_filters(tmp_path, write):
+def test_coco_filters(tmp_path):
     write_coco_root(tmp_path)
     ds = load_dataset("coco", tmp_path, min_area=10, max_instances=1)
     assert ds[0].meta["annotation_ids"] == [1] and ds[1].meta["annotation_ids"] == [7]
@@ -45,7 +45,7 @@ def test_coco_filters(tmp_path, write):
         load_dataset("coco", tmp_path, max_instances=0)
 
 
-def test_coco_json_generic_and_errors(tmp_path, write):
+def test_coco_json_generic_and_errors(tmp_path):
     data, _ = coco(tmp_path / "imgs")
     ann = tmp_path / "my.json"
     ann.write_text(json.dumps(data))

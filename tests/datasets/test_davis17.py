@@ -9,7 +9,7 @@ from official_layouts import H, W, davis
 from isbench.datasets import load_dataset
 
 
-def test_davis17_order_objects_and_skips(tmp_path, write):
+def test_davis17_order_objects_and_skips(tmp_path):
     f0, f1 = davis(tmp_path)
     ds = load_dataset("davis17", tmp_path)
     assert [ds[i].id for i in range(len(ds))] == [
@@ -27,7 +27,7 @@ def test_davis17_order_objects_and_skips(tmp_path, write):
     assert plain[1].meta["object_ids"] == [1, 2]
 
 
-def test_davis_merged_variant(tmp_path, write):
+def test_davis_merged_variant(tmp_path):
     f0, _ = davis(tmp_path)
     ds = load_dataset("davis-merged", tmp_path)
     assert ds.info["name"] == "davis-merged" and ds.info["variant"] == "merged"

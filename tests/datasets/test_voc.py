@@ -12,7 +12,7 @@ from scipy.io import savemat
 from isbench.datasets import load_dataset
 
 
-def test_sbd_single_every_instance_ascending(tmp_path, write):
+def test_sbd_single_every_instance_ascending(tmp_path):
     seg_a, _ = sbd(tmp_path)
     ds = load_dataset("sbd", tmp_path)
     assert len(ds) == 2 and [ds[i].id for i in range(2)] == ["2008_000003", "2008_000002"]
@@ -24,7 +24,7 @@ def test_sbd_single_every_instance_ascending(tmp_path, write):
     assert not (tmp_path / "val_images_and_ids_list.pkl").exists()  # nothing written
 
 
-def test_sbd_multi_dynamite_order_is_largest_first(tmp_path, write):
+def test_sbd_multi_dynamite_order_is_largest_first(tmp_path):
     seg_a, _ = sbd(tmp_path)
     s = load_dataset("sbd-multi", tmp_path)[1]
     assert s.meta["instance_ids"] == [1, 2, 3]  # areas 100, 25, 4
@@ -38,21 +38,21 @@ def test_sbd_multi_dynamite_order_is_largest_first(tmp_path, write):
     np.testing.assert_array_equal(s.masks[2], seg_a == 1)
 
 
-def test_sbd_missing_listed_file_is_named(tmp_path, write):
+def test_sbd_missing_listed_file_is_named(tmp_path):
     sbd(tmp_path)
     (tmp_path / "inst" / "2008_000002.mat").unlink()
     with pytest.raises(ValueError, match=r"missing file .*2008_000002\.mat"):
         load_dataset("sbd", tmp_path)
 
 
-def test_sbd_mat_without_gtinst_is_refused(tmp_path, write):
+def test_sbd_mat_without_gtinst_is_refused(tmp_path):
     sbd(tmp_path)
     savemat(tmp_path / "inst" / "2008_000002.mat", {"other": np.zeros((2, 2))})
     with pytest.raises(ValueError, match="GTinst"):
         load_dataset("sbd", tmp_path)[1]
 
 
-def test_pascalvoc_val_grey_ids_and_void_ignore(tmp_path, write):
+def test_pascalvoc_val_grey_ids_and_void_ignore(tmp_path):
     idx = voc(tmp_path)
     ds = load_dataset("pascalvoc", tmp_path)
     s = ds[0]
@@ -64,7 +64,7 @@ def test_pascalvoc_val_grey_ids_and_void_ignore(tmp_path, write):
     assert ds.info["variant"] == "val"
 
 
-def test_pascalvoc_ritm_test_pickle_grouped_per_image(tmp_path, write):
+def test_pascalvoc_ritm_test_pickle_grouped_per_image(tmp_path):
     idx = voc(tmp_path)
     pairs = (["2007_000033", "2007_000032", "2007_000033", "2007_000032"], [113, 75, 90, 38])
     with open(tmp_path / "ImageSets" / "Segmentation" / "test.pickle", "wb") as f:
@@ -80,7 +80,7 @@ def test_pascalvoc_ritm_test_pickle_grouped_per_image(tmp_path, write):
     np.testing.assert_array_equal(b.ignore, idx == 255)
 
 
-def test_pascalvoc_ritm_needs_its_pickle(tmp_path, write):
+def test_pascalvoc_ritm_needs_its_pickle(tmp_path):
     voc(tmp_path)
     with pytest.raises(ValueError, match=r"missing file .*test\.pickle"):
         load_dataset("pascalvoc-ritm", tmp_path)
