@@ -85,7 +85,11 @@ def pair_by_stem(images: list[Path], masks_dir: Path, mask_glob: str = "*.*"
     images (no mask file) as ``{"id", "reason"}``. The id is the image's name before its
     first dot, as the RITM loaders key masks.
     """
-    masks = {p.stem: p for p in masks_dir.glob(mask_glob) if p.is_file()}
+    masks: dict[str, Path] = {}
+    for p in sorted(masks_dir.glob(mask_glob)):
+        if p.is_file() and masks.setdefault(p.stem, p) != p:
+            raise ValueError(f"two mask files for {p.stem!r}: {masks[p.stem].name} and "
+                             f"{p.name} in {str(masks_dir)!r}")
     pairs, skipped = [], []
     for image in images:
         key = image.name.split(".")[0]

@@ -96,3 +96,15 @@ def test_registry_entries_need_a_root():
         assert DATASETS[name].needs_root and DATASETS[name].protocols == ("single",)
     with pytest.raises(ValueError, match="needs --data-root"):
         load_dataset("grabcut")
+
+
+def test_ambiguous_masks_and_ids_are_refused(tmp_path, write):
+    write.rgb(tmp_path / "img" / "x.jpg")
+    write.grey(tmp_path / "gt" / "x.png", _grabcut_mask())
+    write.grey(tmp_path / "gt" / "x.bmp", _grabcut_mask())
+    with pytest.raises(ValueError, match="two mask files for 'x': x.bmp and x.png"):
+        load_dataset("davis", tmp_path)
+    (tmp_path / "gt" / "x.bmp").unlink()
+    write.rgb(tmp_path / "img" / "x.png")
+    with pytest.raises(ValueError, match="two images share the id 'x'"):
+        load_dataset("davis", tmp_path)
