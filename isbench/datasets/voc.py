@@ -85,7 +85,7 @@ def _open_sbd(name: str, variant: str, root: Path, split: str, mist_order: bool)
 
 def sbd(root: Path, split: str = "val") -> SbdDataset:
     """SBD for the single-instance protocol: every instance of an image, each evaluated
-    separately (RITM's SBDEvaluationDataset; val = 2820 images / 6671 instances)."""
+    separately (RITM's SBDEvaluationDataset; README: val 2857 images / 6671 instances)."""
     check_variant("sbd", split, ("val", "train"))
     return _open_sbd("sbd", "ritm", root, split, mist_order=False)
 
