@@ -23,7 +23,7 @@ __all__ = [
     "IndexedDataset",
     "Item",
     "NoObjectError",
-    "check_variant",
+    "check_option",
     "largest_first",
     "pair_by_stem",
     "read_bgr",
@@ -56,12 +56,12 @@ def require_file(path: Path, layout: str) -> Path:
     return path
 
 
-def check_variant(name: str, variant: str, known: tuple[str, ...]) -> str:
-    """``variant`` if it is one of ``known``, else a one-line ValueError."""
-    if variant not in known:
-        raise ValueError(f"dataset {name!r}: unknown variant {variant!r}, expected one of "
+def check_option(name: str, option: str, value: str, known: tuple[str, ...]) -> str:
+    """``value`` if it is one of ``known``, else a one-line ValueError naming the option."""
+    if value not in known:
+        raise ValueError(f"dataset {name!r}: unknown {option} {value!r}, expected one of "
                          f"{', '.join(known)}")
-    return variant
+    return value
 
 
 def read_bgr(path: Path) -> np.ndarray:

@@ -25,7 +25,7 @@ from pycocotools import mask as mask_utils
 from isbench.datasets._common import (
     IndexedDataset,
     Item,
-    check_variant,
+    check_option,
     largest_first,
     read_rgb,
     require_dir,
@@ -123,7 +123,7 @@ def open_coco_json(name: str, variant: str, root: Path, annotations: Path, image
     max_instances: keep at most that many objects per image, in annotation order
         (None = official: no cap).
     """
-    check_variant(name, variant, VARIANTS)
+    check_option(name, "variant", variant, VARIANTS)
     if max_instances is not None and int(max_instances) < 1:
         raise ValueError(f"dataset {name!r}: max_instances must be >= 1, got {max_instances}")
     min_area = float(min_area)

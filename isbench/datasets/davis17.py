@@ -20,7 +20,7 @@ from PIL import Image
 from isbench.datasets._common import (
     IndexedDataset,
     Item,
-    check_variant,
+    check_option,
     largest_first,
     read_rgb,
     require_dir,
@@ -71,7 +71,7 @@ def davis17(root: Path, variant: str = "dynamite", split: str = "val",
     variant "dynamite": objects largest first (DynaMITe's mapper); "annotations": object
     ids ascending; "merged": one object, the union of the frame's objects.
     """
-    check_variant("davis17", variant, VARIANTS)
+    check_option("davis17", "variant", variant, VARIANTS)
     frames_root = require_dir(root / "JPEGImages" / resolution, LAYOUT)
     annot_root = require_dir(root / "Annotations" / resolution, LAYOUT)
     listing = require_file(root / "ImageSets" / "2017" / f"{split}.txt", LAYOUT)

@@ -66,7 +66,7 @@ def count(dataset: Dataset, workers: int = 0) -> dict:
     """Decode every sample: ``{"images", "instances", "with_ignore", "skipped"}``.
 
     ``skipped`` lists the images left out when indexing plus those found empty here, so
-    the counts compare with the papers' (e.g. GrabCut 50/50, SBD val 2820/6671).
+    the counts compare with the papers' (e.g. GrabCut 50/50, SBD val 2857/6671).
     """
     found: list = []
     images = instances = with_ignore = 0

@@ -17,7 +17,7 @@ import numpy as np
 from isbench.datasets._common import (
     IndexedDataset,
     Item,
-    check_variant,
+    check_option,
     pair_by_stem,
     read_bgr,
     read_rgb,
@@ -108,7 +108,7 @@ def davis(root: Path, variant: str = "345") -> IndexedDataset:
     variant "merged": the DAVIS-2017 layout, every frame of the val videos, objects merged
     (see `isbench.datasets.davis17`).
     """
-    check_variant("davis", variant, ("345", "merged"))
+    check_option("davis", "variant", variant, ("345", "merged"))
     if variant == "merged":
         from isbench.datasets.davis17 import davis17
 
@@ -119,6 +119,6 @@ def davis(root: Path, variant: str = "345") -> IndexedDataset:
 def coco_mval(root: Path, variant: str = "ritm") -> PairedDataset:
     """COCO-MVal (800 instances): RITM reads any non-zero pixel as object ("ritm"),
     DynaMITe reads channel 0 > 128 ("dynamite")."""
-    check_variant("coco-mval", variant, ("ritm", "dynamite"))
+    check_option("coco-mval", "variant", variant, ("ritm", "dynamite"))
     decode = binary_any_channel if variant == "ritm" else channel0_above_128
     return open_pairs("coco-mval", variant, root, "img", "gt", decode, COCO_MVAL_LAYOUT)

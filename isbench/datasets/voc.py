@@ -21,7 +21,7 @@ from scipy.io import loadmat
 from isbench.datasets._common import (
     IndexedDataset,
     Item,
-    check_variant,
+    check_option,
     largest_first,
     read_bgr,
     read_rgb,
@@ -86,7 +86,7 @@ def _open_sbd(name: str, variant: str, root: Path, split: str, mist_order: bool)
 def sbd(root: Path, split: str = "val") -> SbdDataset:
     """SBD for the single-instance protocol: every instance of an image, each evaluated
     separately (RITM's SBDEvaluationDataset; README: val 2857 images / 6671 instances)."""
-    check_variant("sbd", split, ("val", "train"))
+    check_option("sbd", "split", split, ("val", "train"))
     return _open_sbd("sbd", "ritm", root, split, mist_order=False)
 
 
@@ -96,8 +96,8 @@ def sbd_multi(root: Path, variant: str = "dynamite", split: str = "val") -> SbdD
     variant "dynamite": objects sorted largest first (DynaMITe's mapper);
     "annotations": ascending instance id.
     """
-    check_variant("sbd-multi", variant, ("dynamite", "annotations"))
-    check_variant("sbd-multi", split, ("val", "train"))
+    check_option("sbd-multi", "variant", variant, ("dynamite", "annotations"))
+    check_option("sbd-multi", "split", split, ("val", "train"))
     return _open_sbd("sbd-multi", variant, root, split, mist_order=variant == "dynamite")
 
 
@@ -143,7 +143,7 @@ def pascalvoc(root: Path, variant: str = "val") -> PascalVocDataset:
     DynaMITe; 1449 images). "ritm-test": RITM's ``test.pickle`` list of (image, instance)
     pairs (3417 instances), grouped per image.
     """
-    check_variant("pascalvoc", variant, ("val", "ritm-test"))
+    check_option("pascalvoc", "variant", variant, ("val", "ritm-test"))
     images = require_dir(root / "JPEGImages", VOC_LAYOUT)
     masks = require_dir(root / "SegmentationObject", VOC_LAYOUT)
     sets = root / "ImageSets" / "Segmentation"

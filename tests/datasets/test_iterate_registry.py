@@ -66,3 +66,8 @@ def test_every_real_dataset_names_what_is_missing(tmp_path, name):
 def test_unknown_variant_is_refused(tmp_path):
     with pytest.raises(ValueError, match="unknown variant 'x', expected one of val, ritm-test"):
         load_dataset("pascalvoc", tmp_path, variant="x")
+
+
+def test_unknown_split_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="'sbd': unknown split 'test', expected one of val, train"):
+        load_dataset("sbd", tmp_path, split="test")
