@@ -31,6 +31,7 @@ def _folder(root):
 
 CASES = [("grabcut", _grabcut, "single"), ("sbd", sbd, "single"), ("sbd-multi", sbd, "mist"),
          ("pascalvoc", voc, "single"), ("coco", write_coco_root, "single"),
+         ("coco", write_coco_root, "mist"),
          ("coco-dynamite", write_coco_root, "mist"), ("davis17", davis, "mist"),
          ("folder", _folder, "single"), ("folder", _folder, "mist")]
 
