@@ -120,7 +120,8 @@ class PascalVocDataset(IndexedDataset):
 
 def _ritm_test_list(path: Path) -> list[tuple[str, list[int]]]:
     """RITM's ``test.pickle`` ``(image_ids, instance_ids)`` grouped per image, in order of
-    first appearance: ``[(image_id, [grey ids...])]``."""
+    first appearance: ``[(image_id, [grey ids...])]``. It is a pickle, as the authors
+    ship it: loading one runs code, so use only a file you trust."""
     try:
         with open(path, "rb") as f:
             image_ids, instance_ids = pickle.load(f)
