@@ -92,6 +92,8 @@ def main() -> None:
               help="Jitter σ as a fraction of the error region's inscribed radius.")
 @click.option("--repeats", type=int, default=1, show_default=True,
               help="Jitter: repeat the run with K seeds and report the spread.")
+@click.option("--workers", type=int, default=1, show_default=True,
+              help="Threads decoding images ahead of the model (0 = none).")
 @click.option("--shard", "shard_text", metavar="I/N",
               help="Evaluate only slice I of N (job arrays); combine with isbench merge.")
 @click.option("--no-plots", is_flag=True, help="Skip the figures.")

@@ -12,6 +12,7 @@ import json
 import platform
 import re
 import shutil
+import sys
 import time
 from dataclasses import asdict, dataclass, field
 from importlib.metadata import PackageNotFoundError, version
@@ -21,6 +22,7 @@ from tqdm import tqdm
 
 from isbench import adapters, distributed
 from isbench.datasets import load_dataset
+from isbench.datasets.iterate import iter_samples
 from isbench.evaluate import iter_records, record_key, resolve_mode
 from isbench.leaderboard import write_run_summary
 from isbench.protocols import get_protocol
@@ -73,6 +75,7 @@ class RunSettings:
     misleading_kinds: tuple[str, ...] = MISLEADING_KINDS
     jitter_sigma: float = 0.5
     repeats: int = 1
+    workers: int = 1
     plots: bool = True
 
     def perturbation(self) -> Perturbation:
@@ -198,7 +201,7 @@ def run(s: RunSettings, progress: bool = True, shard: Shard | None = None
               "perturbation": asdict(perturbation), "world_size": 1,
               "model_info": model.info, "dataset_info": dataset.info, "versions": _versions()}
     for key in ("resume", "overwrite", "plots", "perturb", "misleading", "misleading_kinds",
-                "jitter_sigma", "device"):
+                "jitter_sigma", "device", "workers"):
         config.pop(key)
     config["device"] = s.device.split(":")[0]
 
@@ -210,7 +213,7 @@ def run(s: RunSettings, progress: bool = True, shard: Shard | None = None
         costs = sample_costs(dataset, n)
         assignment = balanced_assignment(costs, shard.count)
         indices, records_file = assignment[shard.index], shard.records_file
-        per_sample = [c[0] if s.mode == "single" else 1 for c in costs]
+        per_sample = [c[0] if s.mode == "single" else min(c[0], 1) for c in costs]
         config.update(world_size=shard.count, assignment=assignment, shard={
             "index": shard.index, "count": shard.count,
             "expected_records": sum(per_sample[i] for i in indices) * s.repeats})
@@ -222,8 +225,11 @@ def run(s: RunSettings, progress: bool = True, shard: Shard | None = None
         write_json(out / shard.config_file, config)
     done = {record_key(r) for r in read_records(out, records_file)}
     show_bar = progress and not (torchrun and shard.index != 0)  # one bar per torchrun job
-    _synchronised(torchrun, _evaluate, model, dataset, indices, s, config, perturbation,
-                  protocol, out, records_file, done, show_bar)
+    skipped = _synchronised(torchrun, _evaluate, model, dataset, indices, s, config,
+                            perturbation, protocol, out, records_file, done, show_bar)
+    if skipped:
+        config["skipped_when_read"] = skipped
+        write_json(out / (CONFIG_FILE if shard is None else shard.config_file), config)
     if shard is not None:
         if not torchrun:
             return out, None
@@ -253,16 +259,17 @@ def _synchronised(torchrun: bool, fn, *args):
 
 
 def _evaluate(model, dataset, indices, s: RunSettings, config, perturbation, protocol, out,
-              records_file, done, progress: bool) -> None:
-    """Evaluate ``indices`` of ``dataset``, appending records (with their dataset index)."""
+              records_file, done, progress: bool) -> list[dict]:
+    """Evaluate ``indices`` of ``dataset``, appending records (with their dataset index);
+    return the images skipped because they turned out to hold no usable object."""
+    skipped: list[dict] = []
     clock, memory = device_clock(s.device)
     bar = tqdm(total=len(indices) * s.repeats, unit="img",
                desc=f"{s.model} {s.mode}/{s.strategy}", disable=not progress)
     index_of: dict[str, int] = {}
 
     def samples():
-        for i in indices:
-            sample = dataset[i]
+        for i, sample in iter_samples(dataset, indices, s.workers, skipped):
             index_of[sample.id] = i
             yield sample
             bar.update(1)
@@ -278,6 +285,11 @@ def _evaluate(model, dataset, indices, s: RunSettings, config, perturbation, pro
                 record["index"] = index_of[record["sample_id"]]
                 writer.write(record)
     bar.close()
+    if skipped:
+        print(f"isbench: skipped {len(skipped)} images without a usable object "
+              f"(listed in config.json): {', '.join(x['id'] for x in skipped[:5])}"
+              f"{' ...' if len(skipped) > 5 else ''}", file=sys.stderr)
+    return skipped
 
 
 def device_clock(device: str):

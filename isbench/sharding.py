@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from isbench.datasets._common import NoObjectError
 from isbench.records import CONFIG_FILE, RECORDS_FILE, _complete_lines, write_json
 
 __all__ = ["Shard", "parse_shard", "balanced_assignment", "sample_costs", "merge_shards",
@@ -60,7 +61,11 @@ def sample_costs(dataset, n: int) -> list[tuple[int, int]]:
         return [tuple(dataset.cost(i)) for i in range(n)]
     out = []
     for i in range(n):
-        s = dataset[i]
+        try:
+            s = dataset[i]
+        except NoObjectError:  # will be skipped when read: no records, no cost
+            out.append((0, 0))
+            continue
         out.append((s.num_objects, int(s.image.shape[0] * s.image.shape[1])))
     return out
 

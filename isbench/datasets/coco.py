@@ -154,7 +154,7 @@ def open_coco_json(name: str, variant: str, root: Path, annotations: Path, image
 
 def coco(root: Path, variant: str = "annotations", split: str = "val2017", **filters
          ) -> CocoDataset:
-    """COCO 2017 instances: ``root/<split>/`` images, ``root/annotations/instances_<split>.json``."""
+    """COCO 2017: ``root/<split>/`` images, ``root/annotations/instances_<split>.json``."""
     images = require_dir(root / split, COCO_LAYOUT)
     ann = root / "annotations" / f"instances_{split}.json"
     return open_coco_json("coco", variant, root, ann, images, COCO_LAYOUT, **filters)

@@ -18,9 +18,10 @@ from isbench.types import Sample
 __all__ = ["count", "iter_samples"]
 
 
+
 def iter_samples(dataset: Dataset, indices: Iterable[int] | None = None, workers: int = 0,
-                 skipped: list | None = None) -> Iterator[Sample]:
-    """Yield ``dataset[i]`` for each index in order, up to ``2 * workers`` decoded ahead.
+                 skipped: list | None = None) -> Iterator[tuple[int, Sample]]:
+    """Yield ``(i, dataset[i])`` for each index in order, up to ``2 * workers`` decoded ahead.
 
     workers: decoding threads (0 = decode in the calling thread, one at a time).
     skipped: if given, an image found empty when decoded (`NoObjectError`) is appended to
@@ -43,23 +44,23 @@ def iter_samples(dataset: Dataset, indices: Iterable[int] | None = None, workers
         yield from _unwrap((f.result() for f in pending), skipped)
 
 
-def _attempt(dataset: Dataset, index: int) -> Sample | NoObjectError:
-    """``dataset[index]``, or the `NoObjectError` it raised (other errors propagate)."""
+def _attempt(dataset: Dataset, index: int) -> tuple[int, Sample | NoObjectError]:
+    """``(index, dataset[index])``, or the `NoObjectError` it raised (others propagate)."""
     try:
-        return dataset[index]
+        return index, dataset[index]
     except NoObjectError as exc:
-        return exc
+        return index, exc
 
 
-def _unwrap(results: Iterable, skipped: list | None) -> Iterator[Sample]:
-    """Samples from ``results``; errors recorded in ``skipped`` or raised."""
-    for r in results:
+def _unwrap(results: Iterable, skipped: list | None) -> Iterator[tuple[int, Sample]]:
+    """(index, sample) pairs from ``results``; errors recorded in ``skipped`` or raised."""
+    for i, r in results:
         if isinstance(r, NoObjectError):
             if skipped is None:
                 raise r
             skipped.append({"id": r.sample_id, "reason": str(r)})
         else:
-            yield r
+            yield i, r
 
 
 def count(dataset: Dataset, workers: int = 0) -> dict:
@@ -70,7 +71,7 @@ def count(dataset: Dataset, workers: int = 0) -> dict:
     """
     found: list = []
     images = instances = with_ignore = 0
-    for s in iter_samples(dataset, workers=workers, skipped=found):
+    for _, s in iter_samples(dataset, workers=workers, skipped=found):
         images += 1
         instances += s.num_objects
         with_ignore += int(s.ignore is not None and bool(s.ignore.any()))

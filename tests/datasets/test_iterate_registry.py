@@ -25,7 +25,9 @@ def _grabcut(tmp_path, write, n=7, empty=(3,)):
 def test_iter_samples_keeps_order_and_records_empty_images(tmp_path, write, workers):
     ds = _grabcut(tmp_path, write)
     skipped: list = []
-    got = list(iter_samples(ds, workers=workers, skipped=skipped))
+    pairs = list(iter_samples(ds, workers=workers, skipped=skipped))
+    assert [i for i, _ in pairs] == [0, 1, 2, 4, 5, 6]
+    got = [s for _, s in pairs]
     assert [s.id for s in got] == ["00", "01", "02", "04", "05", "06"]
     assert [s.masks.sum() for s in got] == [2, 4, 6, 10, 12, 14]
     assert skipped[0]["id"] == "03" and "no usable object" in skipped[0]["reason"]
@@ -35,7 +37,7 @@ def test_iter_samples_raises_without_a_skip_list(tmp_path, write):
     ds = _grabcut(tmp_path, write)
     with pytest.raises(NoObjectError, match="'03'"):
         list(iter_samples(ds, workers=2))
-    assert [s.id for s in iter_samples(ds, indices=[5, 0])] == ["05", "00"]
+    assert [(i, s.id) for i, s in iter_samples(ds, indices=[5, 0])] == [(5, "05"), (0, "00")]
     with pytest.raises(ValueError, match="--workers"):
         list(iter_samples(ds, workers=-1))
 
