@@ -107,3 +107,17 @@ def test_list_shows_models_strategies_datasets():
     assert res.exit_code == 0
     for word in ("grabcut", "worst-with-limit", "max-distance", "synthetic", "dynamite"):
         assert word in res.output
+
+
+def test_installed_plugin_is_found_through_the_entry_point_group(user_module, monkeypatch):
+    from importlib.metadata import EntryPoint
+
+    import isbench.registry as registry
+
+    ep = EntryPoint("disk-plugin", "mymodels:Disk", registry.ENTRY_POINT_GROUP)
+    monkeypatch.setattr(registry, "entry_points",
+                        lambda group: [ep] if group == registry.ENTRY_POINT_GROUP else [])
+    assert "disk-plugin" in _run("list").output
+    res = _run("run", "--model", "disk-plugin", "--mode", "single", "--limit", "1", "--out", "p",
+               "--no-plots")
+    assert res.exit_code == 0, res.output
