@@ -3,9 +3,10 @@
 Registered as ``simpleclick-vit-xt``, ``-vit-b``, ``-vit-l``, ``-vit-h`` (each needs
 ``--checkpoint``, a released ``.pth``). Model args (strings from ``--model-arg``):
 ``target_size`` "448" (official; use "672" for DAVIS, or "H,W"), ``flip`` "true"/"false".
-The zoom-in ROI is carried from click to click: it is stored per click sequence, so
-interleaved objects (ArgmaxFusion) each keep their own, and it is dropped by `set_image`.
-The protocol threshold is 0.49 (the official ``--thresh``; it thresholds with ``>``).
+The zoom-in ROI is carried from click to click in ``object_state['roi']`` (the harness
+gives each object its own dict, so ArgmaxFusion's interleaved objects keep theirs); an
+object's first click (``prev_mask`` None) starts without one. Threshold 0.49, applied as
+``prob > 0.49`` (the official ``--thresh``).
 """
 
 from __future__ import annotations
@@ -78,7 +79,7 @@ class SimpleClickAdapter(SingleInstanceAdapter):
             self._predictor = SimpleClickPredictor(net, size, self._flip, str(device))
         except (RuntimeError, AssertionError) as exc:
             raise ValueError(f"SimpleClick: device {device!r} is not usable ({exc})") from None
-        self._rois: dict[tuple, tuple[int, int, int, int]] = {}
+        self.object_state: dict = {}
         self._image_shape: tuple[int, int] | None = None
 
     @property
@@ -94,12 +95,12 @@ class SimpleClickAdapter(SingleInstanceAdapter):
         }
 
     def set_image(self, image: np.ndarray) -> None:
-        """(H, W, 3) uint8 RGB; forgets every ROI of the previous image."""
+        """(H, W, 3) uint8 RGB; forgets the ROI of the previous image."""
         image = np.asarray(image)
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
             raise ValueError(f"SimpleClick: image must be (H, W, 3) uint8, got "
                              f"{image.shape} {image.dtype}")
-        self._rois.clear()
+        self.object_state = {}
         self._image_shape = image.shape[:2]
         self._predictor.set_image(image)
 
@@ -112,9 +113,8 @@ class SimpleClickAdapter(SingleInstanceAdapter):
         if prev_mask is not None and np.shape(prev_mask) != tuple(self._image_shape):
             raise ValueError(f"SimpleClick: prev_mask must be {tuple(self._image_shape)}, "
                              f"got {np.shape(prev_mask)}")
-        key = tuple((int(c.y), int(c.x), bool(c.positive)) for c in clicks)
-        prev_roi = self._rois.get(key[:-1]) if prev_mask is not None else None
+        yx = [(int(c.y), int(c.x), bool(c.positive)) for c in clicks]
+        prev_roi = None if prev_mask is None else self.object_state.get("roi")
         prev = None if prev_mask is None else np.asarray(prev_mask, dtype=np.float32)
-        prob, roi = self._predictor.predict(key, prev, prev_roi)
-        self._rois[key] = roi
+        prob, self.object_state["roi"] = self._predictor.predict(yx, prev, prev_roi)
         return prob
