@@ -11,7 +11,7 @@ Facts: ``specs/simpleclick.md`` §1.2-1.4.
 
 from __future__ import annotations
 
-import pickle
+import re
 from pathlib import Path
 
 import torch
@@ -48,6 +48,14 @@ def _criterion_stand_in(*args, **kwargs):
     raise RuntimeError("the SimpleClick training loss is not available in isbench")
 
 
+def _load_failure(exc: Exception) -> str:
+    """A short reason: the refused global if that was the cause, else the exception's type."""
+    found = re.search(r"Unsupported global: GLOBAL ([\w.]+)", str(exc))
+    if found:
+        return f"it pickles {found.group(1)}, which is not a SimpleClick checkpoint object"
+    return f"not a torch checkpoint: {type(exc).__name__}"
+
+
 def read_checkpoint(path: str | Path) -> dict:
     """``torch.load`` an official SimpleClick file safely -> ``{'state_dict', 'config'}``.
 
@@ -61,10 +69,9 @@ def read_checkpoint(path: str | Path) -> dict:
     try:
         with torch.serialization.safe_globals(stand_ins):
             ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError, OSError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    except Exception as exc:  # noqa: BLE001 - any failure here means "not a readable file"
         raise ValueError(f"SimpleClick checkpoint {str(path)!r}: cannot be read safely "
-                         f"({first})") from None
+                         f"({_load_failure(exc)})") from None
     if not isinstance(ckpt, dict) or set(ckpt) != {"state_dict", "config"}:
         keys = sorted(ckpt) if isinstance(ckpt, dict) else type(ckpt).__name__
         raise ValueError(f"SimpleClick checkpoint {str(path)!r}: expected a dict with keys "

@@ -87,8 +87,11 @@ def test_not_a_simpleclick_file_is_a_one_line_error(tmp_path, xtiny):
     with pytest.raises(ValueError, match="config class is 'isegm.model.is_hrnet_model"):
         simpleclick.load_checkpoint(tmp_path / "ritm.pth")
     _save(tmp_path / "code.pth", net.state_dict(), {"class": pickle.Pickler, "params": {}})
-    with pytest.raises(ValueError, match="cannot be read safely"):
+    with pytest.raises(ValueError, match="cannot be read safely .it pickles pickle.Pickler"):
         simpleclick.load_checkpoint(tmp_path / "code.pth")
+    (tmp_path / "text.pth").write_text("not a checkpoint")
+    with pytest.raises(ValueError, match="not a torch checkpoint"):
+        simpleclick.load_checkpoint(tmp_path / "text.pth")
     _save(tmp_path / "variant.pth", net.state_dict(), official_config("vit-xt", None))
     with pytest.raises(ValueError, match="holds architecture vit-xt, expected vit-b"):
         simpleclick.load_checkpoint(tmp_path / "variant.pth", "vit-b")
