@@ -2,7 +2,8 @@
 
 Registered as ``simpleclick-vit-xt``, ``-vit-b``, ``-vit-l``, ``-vit-h`` (each needs
 ``--checkpoint``, a released ``.pth``). Model args (strings from ``--model-arg``):
-``target_size`` "448" (official; use "672" for DAVIS, or "H,W"), ``flip`` "true"/"false".
+``target_size`` "448" (official), "davis" (the official DAVIS size, 672) or "H,W";
+``flip`` "true"/"false".
 The zoom-in ROI is carried from click to click in ``object_state['roi']`` (the harness
 gives each object its own dict, so ArgmaxFusion's interleaved objects keep theirs); an
 object's first click (``prev_mask`` None) starts without one. Threshold 0.49, applied as
@@ -71,7 +72,10 @@ class SimpleClickAdapter(SingleInstanceAdapter):
         if variant not in VARIANTS:
             raise ValueError(f"SimpleClick variant must be one of {sorted(VARIANTS)}, "
                              f"got {variant!r}")
-        size = parse_size(target_size, "target_size")
+        if isinstance(target_size, str) and target_size.strip().lower() == "davis":
+            size = VARIANTS[variant].davis_size
+        else:
+            size = parse_size(target_size, "target_size")
         self._flip = parse_bool(flip, "flip")
         self._checkpoint, self._variant = str(checkpoint), variant
         net = load_checkpoint(checkpoint, variant)
@@ -88,7 +92,8 @@ class SimpleClickAdapter(SingleInstanceAdapter):
         v = VARIANTS[self._variant]
         return {
             **super().info, "checkpoint": self._checkpoint, "variant": self._variant,
-            "paper": v.paper, "target_size": list(self._predictor.target_size),
+            "paper": v.paper, "released_files": list(v.checkpoints),
+            "target_size": list(self._predictor.target_size),
             "flip": self._flip, "zoom_in": {"every_click": True, "expansion": ZOOM_EXPANSION,
                                             "min_crop": ZOOM_MIN_CROP, "keep_aspect": False},
             "normalisation": {"mean": list(v.mean), "std": list(v.std)},

@@ -55,13 +55,17 @@ def test_load_predict_threshold_and_roi_state(ckpt):
 
 
 def test_model_args_as_strings_and_bad_values(ckpt):
-    model = adapters.load("simpleclick-vit-xt", checkpoint=str(ckpt), target_size="672",
+    model = adapters.load("simpleclick-vit-xt", checkpoint=str(ckpt), target_size="davis",
                           flip="false")
+    assert model.info["target_size"] == [672, 672] and model.info["flip"] is False
     net = model._predictor.net
     assert net.backbone.pos_embed.shape == (1, 1 + 42 * 42, 160)
     assert net.backbone.window_layout() == (3, 3, 14, 14)
     model.set_image(np.zeros((100, 90, 3), np.uint8))
     assert model.predict((Click(50, 40, True, 0, 0, 0),), None).shape == (100, 90)
+    from isbench.adapters.simpleclick import parse_size
+    assert parse_size((448, 672), "s") == parse_size("448,672", "s") == (448, 672)
+    assert parse_size(672, "s") == (672, 672)
     for kwargs, message in [({"target_size": "big"}, "target_size must be"),
                             ({"target_size": "464"}, "cannot be split"),
                             ({"target_size": "450"}, "multiple of the patch"),

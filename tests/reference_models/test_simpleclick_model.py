@@ -47,6 +47,9 @@ def test_window_layout_follows_the_224_pixel_windows():
     vit.patch_embed.grid_size = (29, 29)  # 464 px: 2 windows of 14 leave a row over
     with pytest.raises(ValueError, match="cannot be split"):
         vit.window_layout()
+    with torch.device("meta"):  # official random_split=True: every block global
+        split = VisionTransformer(embed_dim=8, depth=12, num_heads=2, global_attention=True)
+    assert split.global_blocks() == list(range(12))
     with pytest.raises(ValueError, match="multiple of 4"):
         VisionTransformer(depth=6)
 
