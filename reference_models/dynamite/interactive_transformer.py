@@ -9,21 +9,20 @@ Click coordinates are (y, x, t) in the resized, unpadded frame's pixels.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
-from torch import nn
-
 from isbench.reference_models.dynamite.position import (
     position_embedding_sine,
     spatiotemporal_encoding,
 )
+from torch import nn
 
 __all__ = [
     "DynamiteInteractiveTransformer",
-    "ordered_clicks",
     "normalised_click_coords",
+    "ordered_clicks",
     "unmask_full_rows",
 ]
 
@@ -40,7 +39,9 @@ def normalised_click_coords(
 ) -> torch.Tensor:
     """(Q, 3) float32 (y/height, x/width, t/max(max_timestamp, 500)), height/width = padded size."""
     t_norm = max(max_timestamp, 500)
-    return torch.tensor([[y / height, x / width, t / t_norm] for y, x, t in clicks], dtype=torch.float32)
+    return torch.tensor(
+        [[y / height, x / width, t / t_norm] for y, x, t in clicks], dtype=torch.float32
+    )
 
 
 def unmask_full_rows(attn_mask: torch.Tensor) -> torch.Tensor:
@@ -105,8 +106,12 @@ class _Encoder(nn.Module):
     def __init__(self, num_layers: int, dim_feedforward: int):
         super().__init__()
         self.self_attention_layers = nn.ModuleList(SelfAttentionLayer() for _ in range(num_layers))
-        self.cross_attention_layers = nn.ModuleList(CrossAttentionLayer() for _ in range(num_layers))
-        self.ffn_layers = nn.ModuleList(FFNLayer(dim_feedforward=dim_feedforward) for _ in range(num_layers))
+        self.cross_attention_layers = nn.ModuleList(
+            CrossAttentionLayer() for _ in range(num_layers)
+        )
+        self.ffn_layers = nn.ModuleList(
+            FFNLayer(dim_feedforward=dim_feedforward) for _ in range(num_layers)
+        )
 
 
 class _Decoder(nn.Module):
@@ -114,8 +119,12 @@ class _Decoder(nn.Module):
 
     def __init__(self, num_layers: int, d_model: int = 256):
         super().__init__()
-        self.cross_attention_layers = nn.ModuleList(CrossAttentionLayer() for _ in range(num_layers))
-        self.ffn_layers = nn.ModuleList(FFNLayer(dim_feedforward=2 * d_model) for _ in range(num_layers))
+        self.cross_attention_layers = nn.ModuleList(
+            CrossAttentionLayer() for _ in range(num_layers)
+        )
+        self.ffn_layers = nn.ModuleList(
+            FFNLayer(dim_feedforward=2 * d_model) for _ in range(num_layers)
+        )
 
     def forward(self, mask_features, queries, query_pos):
         """mask_features (B, C, h, w); queries, query_pos (Q, B, C) -> refined (B, C, h, w)."""
@@ -130,8 +139,15 @@ class _Decoder(nn.Module):
 class DynamiteInteractiveTransformer(nn.Module):
     """Click-query encoder (9 masked-attention layers) + pixel decoder (5 layers) + mask head."""
 
-    def __init__(self, hidden_dim: int = 256, enc_layers: int = 9, dec_layers: int = 5,
-                 dim_feedforward: int = 2048, num_static_bg: int = 9, nheads: int = 8):
+    def __init__(
+        self,
+        hidden_dim: int = 256,
+        enc_layers: int = 9,
+        dec_layers: int = 5,
+        dim_feedforward: int = 2048,
+        num_static_bg: int = 9,
+        nheads: int = 8,
+    ):
         super().__init__()
         self.num_heads = nheads
         self.query_embed = nn.Parameter(torch.zeros(hidden_dim))
@@ -154,11 +170,16 @@ class DynamiteInteractiveTransformer(nn.Module):
         Coordinates are divided by the padded size 8*(h, w) of the 1/8 map.
         """
         h8, w8 = multi_scale_features[-1].shape[-2:]
-        yx = torch.tensor([[y, x] for y, x, _ in clicks], dtype=torch.float32,
-                          device=multi_scale_features[0].device)
+        yx = torch.tensor(
+            [[y, x] for y, x, _ in clicks],
+            dtype=torch.float32,
+            device=multi_scale_features[0].device,
+        )
         grid = torch.stack((yx[:, 1] / float(w8 * 8), yx[:, 0] / float(h8 * 8)), -1) * 2 - 1
         samples = [
-            F.grid_sample(f, grid[None, :, None], mode="bilinear", align_corners=False)[0, :, :, 0].T
+            F.grid_sample(f, grid[None, :, None], mode="bilinear", align_corners=False)[
+                0, :, :, 0
+            ].T
             for f in multi_scale_features
         ]
         return torch.stack(samples, -1).mean(-1)
@@ -168,34 +189,51 @@ class DynamiteInteractiveTransformer(nn.Module):
         embed = self.mask_embed(self.layer_norm(queries).transpose(0, 1))
         logits = torch.einsum("bqc,bchw->bqhw", embed, mask_features)
         small = F.interpolate(logits, size=target_size, mode="bilinear", align_corners=False)
-        attn_mask = small.sigmoid().flatten(2).unsqueeze(1).repeat(1, self.num_heads, 1, 1).flatten(0, 1) < 0.5
+        attn_mask = (
+            small.sigmoid().flatten(2).unsqueeze(1).repeat(1, self.num_heads, 1, 1).flatten(0, 1)
+            < 0.5
+        )
         return logits, attn_mask
 
-    def forward(self, multi_scale_features, mask_features, fg_coords, bg_coords, max_timestamp: int):
+    def forward(
+        self, multi_scale_features, mask_features, fg_coords, bg_coords, max_timestamp: int
+    ):
         """Per-query mask logits (1, Q, H/4, W/4) for Q = #clicks + 9 static background queries.
 
         fg_coords: per object, its clicks (y, x, t); bg_coords: background clicks (y, x, t).
         """
         clicks = ordered_clicks(fg_coords, bg_coords)
         h4, w4 = mask_features.shape[-2:]
-        coords = normalised_click_coords(clicks, 4 * h4, 4 * w4, max_timestamp).to(mask_features.device)
+        coords = normalised_click_coords(clicks, 4 * h4, 4 * w4, max_timestamp).to(
+            mask_features.device
+        )
         click_pos = self.query_embed + self.ca_qpos_sine_proj(spatiotemporal_encoding(coords))
         query_pos = torch.cat((click_pos, self.static_bg_pe))[:, None]
-        content = torch.cat((self.click_descriptors(multi_scale_features, clicks), self.static_bg_query))
+        content = torch.cat(
+            (self.click_descriptors(multi_scale_features, clicks), self.static_bg_query)
+        )
         queries = self.queries_nonlinear_projection(content)[:, None]
 
         memory, memory_pos, sizes = [], [], []
         for lvl, f in enumerate(multi_scale_features):
             sizes.append(tuple(f.shape[-2:]))
-            memory.append((f.flatten(2) + self.level_embed.weight[lvl][None, :, None]).permute(2, 0, 1))
-            memory_pos.append(position_embedding_sine(*sizes[-1], device=f.device).flatten(1).T[:, None])
+            memory.append(
+                (f.flatten(2) + self.level_embed.weight[lvl][None, :, None]).permute(2, 0, 1)
+            )
+            memory_pos.append(
+                position_embedding_sine(*sizes[-1], device=f.device).flatten(1).T[:, None]
+            )
 
         _, attn_mask = self.prediction_head(queries, mask_features, sizes[0])
         enc = self.encoder
         for i in range(len(enc.cross_attention_layers)):
             lvl = i % 3
             queries = enc.cross_attention_layers[i](
-                queries, memory[lvl], memory_pos[lvl], query_pos, attn_mask=unmask_full_rows(attn_mask)
+                queries,
+                memory[lvl],
+                memory_pos[lvl],
+                query_pos,
+                attn_mask=unmask_full_rows(attn_mask),
             )
             queries = enc.self_attention_layers[i](queries, query_pos)
             queries = enc.ffn_layers[i](queries)

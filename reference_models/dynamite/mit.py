@@ -45,7 +45,7 @@ class _DWConv(nn.Module):
         self.dwconv = nn.Conv2d(dim, dim, 3, padding=1, groups=dim)
 
     def forward(self, x, h, w):
-        b, n, c = x.shape
+        b, _n, c = x.shape
         return self.dwconv(x.transpose(1, 2).reshape(b, c, h, w)).flatten(2).transpose(1, 2)
 
 

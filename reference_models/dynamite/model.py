@@ -16,24 +16,23 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
+from isbench.reference_models.dynamite.interactive_transformer import DynamiteInteractiveTransformer
+from isbench.reference_models.dynamite.pixel_decoder import MSDeformAttnPixelDecoder, num_fpn_levels
 from PIL import Image
 from torch import nn
 
-from isbench.reference_models.dynamite.interactive_transformer import DynamiteInteractiveTransformer
-from isbench.reference_models.dynamite.pixel_decoder import MSDeformAttnPixelDecoder, num_fpn_levels
-
 __all__ = [
-    "DynamiteConfig",
     "CONFIGS",
+    "DynamiteConfig",
     "DynamiteModel",
     "ImageFeatures",
     "build_model",
     "detect_config",
-    "load_checkpoint",
-    "resized_size",
-    "preprocess_image",
-    "scale_clicks",
     "instance_masks_from_logits",
+    "load_checkpoint",
+    "preprocess_image",
+    "resized_size",
+    "scale_clicks",
 ]
 
 PIXEL_MEAN = (123.675, 116.280, 103.530)
@@ -45,7 +44,8 @@ MIN_SIZE_TEST, MAX_SIZE_TEST, SIZE_DIVISIBILITY = 800, 1333, 32
 class DynamiteConfig:
     """One released checkpoint: backbone constructor, its map channels and declared strides.
 
-    backbone: ``module:Class`` under ``isbench.reference_models.dynamite``; backbone_args its kwargs.
+    backbone: ``module:Class`` under ``isbench.reference_models.dynamite``;
+    backbone_args: its kwargs.
     marker_key: a state-dict key present only in this configuration (for detection).
     """
 
@@ -66,30 +66,54 @@ class DynamiteConfig:
 
 CONFIGS: dict[str, DynamiteConfig] = {
     "swin-t": DynamiteConfig(
-        "swin-t", "configs/coco_lvis/swin/dynamite_swin_tiny_bs32_ep50.yaml", "Swin-Tiny",
+        "swin-t",
+        "configs/coco_lvis/swin/dynamite_swin_tiny_bs32_ep50.yaml",
+        "Swin-Tiny",
         "swin:SwinTransformer",
-        dict(embed_dim=96, depths=[2, 2, 6, 2], heads=[3, 6, 12, 24], window=7),
-        (96, 192, 384, 768), marker_key="backbone.norm3.weight:768",
+        {"embed_dim": 96, "depths": [2, 2, 6, 2], "heads": [3, 6, 12, 24], "window": 7},
+        (96, 192, 384, 768),
+        marker_key="backbone.norm3.weight:768",
     ),
     "swin-l": DynamiteConfig(
-        "swin-l", "configs/coco_lvis/swin/dynamite_swin_large_bs32_ep100.yaml", "Swin-Large",
+        "swin-l",
+        "configs/coco_lvis/swin/dynamite_swin_large_bs32_ep100.yaml",
+        "Swin-Large",
         "swin:SwinTransformer",
-        dict(embed_dim=192, depths=[2, 2, 18, 2], heads=[6, 12, 24, 48], window=12),
-        (192, 384, 768, 1536), marker_key="backbone.norm3.weight:1536",
+        {"embed_dim": 192, "depths": [2, 2, 18, 2], "heads": [6, 12, 24, 48], "window": 12},
+        (192, 384, 768, 1536),
+        marker_key="backbone.norm3.weight:1536",
     ),
     "mitb0": DynamiteConfig(
-        "mitb0", "configs/coco_lvis/segformer/dynamite_mitb0_bs32_ep50.yaml", "Segformer-B0",
+        "mitb0",
+        "configs/coco_lvis/segformer/dynamite_mitb0_bs32_ep50.yaml",
+        "Segformer-B0",
         "mit:MixVisionTransformer",
-        dict(dims=[32, 64, 160, 256], heads=[1, 2, 5, 8], depths=[2, 2, 2, 2], srs=[8, 4, 2, 1]),
-        (32, 64, 160, 256), marker_key="backbone.patch_embed1.proj.weight",
+        {
+            "dims": [32, 64, 160, 256],
+            "heads": [1, 2, 5, 8],
+            "depths": [2, 2, 2, 2],
+            "srs": [8, 4, 2, 1],
+        },
+        (32, 64, 160, 256),
+        marker_key="backbone.patch_embed1.proj.weight",
     ),
     "r50": DynamiteConfig(
-        "r50", "configs/coco_lvis/resnet/dynamite_R50_bs32_ep50.yaml", "Resent50",
-        "resnet:ResNet50", {}, (256, 512, 1024, 2048), marker_key="backbone.stem.conv1.weight",
+        "r50",
+        "configs/coco_lvis/resnet/dynamite_R50_bs32_ep50.yaml",
+        "Resent50",
+        "resnet:ResNet50",
+        {},
+        (256, 512, 1024, 2048),
+        marker_key="backbone.stem.conv1.weight",
     ),
     "hrnet32": DynamiteConfig(
-        "hrnet32", "configs/coco_lvis/hrnet/dynamite_hrnet32_bs32_ep50.yaml", "HRNet32",
-        "hrnet:HRNetW32", {}, (32, 64, 128, 256), declared_strides=(1, 1, 1, 1),
+        "hrnet32",
+        "configs/coco_lvis/hrnet/dynamite_hrnet32_bs32_ep50.yaml",
+        "HRNet32",
+        "hrnet:HRNetW32",
+        {},
+        (32, 64, 128, 256),
+        declared_strides=(1, 1, 1, 1),
         marker_key="backbone.transition1.0.0.weight",
     ),
 }
@@ -137,7 +161,9 @@ def resized_size(h: int, w: int, short: int = MIN_SIZE_TEST, max_size: int = MAX
     return int(nh + 0.5), int(nw + 0.5)
 
 
-def preprocess_image(image: np.ndarray, cfg: DynamiteConfig) -> tuple[torch.Tensor, tuple[int, int]]:
+def preprocess_image(
+    image: np.ndarray, cfg: DynamiteConfig
+) -> tuple[torch.Tensor, tuple[int, int]]:
     """(H, W, 3) uint8 RGB -> ((1, 3, Hp, Wp) float32 normalised and zero-padded to 32, (h', w')).
 
     Resized with PIL bilinear to ``resized_size``; padding is 0 after normalisation.
@@ -147,13 +173,18 @@ def preprocess_image(image: np.ndarray, cfg: DynamiteConfig) -> tuple[torch.Tens
     nh, nw = resized_size(image.shape[0], image.shape[1], cfg.min_size, cfg.max_size)
     resized = np.asarray(Image.fromarray(image).resize((nw, nh), Image.BILINEAR))
     x = torch.from_numpy(resized.astype(np.float32)).permute(2, 0, 1)
-    x = (x - torch.tensor(cfg.pixel_mean)[:, None, None]) / torch.tensor(cfg.pixel_std)[:, None, None]
+    x = (x - torch.tensor(cfg.pixel_mean)[:, None, None]) / torch.tensor(cfg.pixel_std)[
+        :, None, None
+    ]
     ph, pw = (-nh) % SIZE_DIVISIBILITY, (-nw) % SIZE_DIVISIBILITY
     return F.pad(x, (0, pw, 0, ph))[None], (nh, nw)
 
 
 def scale_clicks(yx: list[tuple[int, int]], orig_size, new_size) -> list[tuple[float, float]]:
-    """Original integer (y, x) -> float (y*h'/h, x*w'/w) in the resized frame (no half-pixel shift)."""
+    """Original integer (y, x) -> float (y*h'/h, x*w'/w) in the resized frame.
+
+    No half-pixel shift, as the official mapper.
+    """
     (h, w), (nh, nw) = orig_size, new_size
     return [(y * nh / h, x * nw / w) for y, x in yx]
 
@@ -186,7 +217,9 @@ class DynamiteModel(nn.Module):
         x, new_size = preprocess_image(image, self.cfg)
         x = x.to(next(self.parameters()).device)
         mask_features, multi_scale = self.sem_seg_head.pixel_decoder(self.backbone(x))
-        return ImageFeatures(image.shape[:2], new_size, tuple(x.shape[-2:]), mask_features, multi_scale)
+        return ImageFeatures(
+            image.shape[:2], new_size, tuple(x.shape[-2:]), mask_features, multi_scale
+        )
 
     @torch.no_grad()
     def predict_logits(self, feats: ImageFeatures, fg_coords, bg_coords, max_timestamp: int):
@@ -199,20 +232,21 @@ class DynamiteModel(nn.Module):
         )
         logits = F.interpolate(logits, size=feats.padded_size, mode="bilinear", align_corners=False)
         nh, nw = feats.resized_size
-        logits = F.interpolate(logits[:, :, :nh, :nw], size=feats.orig_size, mode="bilinear",
-                               align_corners=False)
+        logits = F.interpolate(
+            logits[:, :, :nh, :nw], size=feats.orig_size, mode="bilinear", align_corners=False
+        )
         return logits[0]
 
 
 def build_model(config: str) -> DynamiteModel:
-    """A randomly initialised model of configuration ``config`` (one of ``CONFIGS``), in eval mode."""
+    """A randomly initialised model of configuration ``config`` (a ``CONFIGS`` name), eval mode."""
     if config not in CONFIGS:
         raise ValueError(f"DynaMITe config {config!r}: expected one of {', '.join(CONFIGS)}")
     return DynamiteModel(CONFIGS[config]).eval()
 
 
 def detect_config(state_dict: dict) -> str:
-    """The configuration whose marker key (and channel count, ``key:channels``) is in the state dict."""
+    """The configuration whose marker key (and channel count, ``key:channels``) is present."""
     for name, cfg in CONFIGS.items():
         key, _, channels = cfg.marker_key.partition(":")
         if key in state_dict and (not channels or state_dict[key].shape[0] == int(channels)):
@@ -229,10 +263,13 @@ def _read_state_dict(path: str | Path) -> dict:
     except FileNotFoundError:
         raise ValueError(f"DynaMITe checkpoint {str(path)!r}: file not found") from None
     except Exception as exc:  # noqa: BLE001 - any unreadable file is a user error
-        raise ValueError(f"DynaMITe checkpoint {str(path)!r}: not a readable torch file ({exc})") from None
-    if not isinstance(obj, dict) or not isinstance(obj.get("model"), dict):
         raise ValueError(
-            f"DynaMITe checkpoint {str(path)!r}: expected a detectron2 file {{'model': state_dict, ...}}"
+            f"DynaMITe checkpoint {str(path)!r}: not a readable torch file ({exc})"
+        ) from None
+    if not isinstance(obj, dict) or not isinstance(obj.get("model"), dict):
+        raise ValueError(  # noqa: TRY004 - a wrong file is a user error (CLI exit code 2)
+            f"DynaMITe checkpoint {str(path)!r}: "
+            "expected a detectron2 file {'model': state_dict, ...}"
         )
     return obj["model"]
 
@@ -250,9 +287,17 @@ def load_checkpoint(path: str | Path, config: str | None = None) -> DynamiteMode
     unexpected = [k for k in state if k not in own]
     shapes = [k for k in own if k in state and tuple(state[k].shape) != tuple(own[k].shape)]
     if missing or unexpected or shapes:
-        parts = [f"{label} {', '.join(keys[:3])}{' ...' if len(keys) > 3 else ''}"
-                 for label, keys in (("missing", missing), ("unexpected", unexpected),
-                                     ("wrong shape", shapes)) if keys]
-        raise ValueError(f"DynaMITe checkpoint {str(path)!r} ({model.cfg.name}): " + "; ".join(parts))
+        parts = [
+            f"{label} {', '.join(keys[:3])}{' ...' if len(keys) > 3 else ''}"
+            for label, keys in (
+                ("missing", missing),
+                ("unexpected", unexpected),
+                ("wrong shape", shapes),
+            )
+            if keys
+        ]
+        raise ValueError(
+            f"DynaMITe checkpoint {str(path)!r} ({model.cfg.name}): " + "; ".join(parts)
+        )
     model.load_state_dict(state, strict=True)
     return model

@@ -13,9 +13,8 @@ import math
 
 import torch
 import torch.nn.functional as F
-from torch import nn
-
 from isbench.reference_models.dynamite.position import position_embedding_sine
+from torch import nn
 
 __all__ = ["MSDeformAttn", "MSDeformAttnPixelDecoder", "num_fpn_levels"]
 
@@ -41,16 +40,28 @@ class MSDeformAttn(nn.Module):
         offsets = self.sampling_offsets(query).view(b, lq, heads, levels, points, 2)
         weights = self.attention_weights(query).view(b, lq, heads, levels * points)
         weights = weights.softmax(-1).view(b, lq, heads, levels, points)
-        normalizer = torch.tensor([[w, h] for h, w in shapes], dtype=query.dtype, device=query.device)
-        locations = reference_points[:, :, None, :, None, :] + offsets / normalizer[None, None, None, :, None, :]
+        normalizer = torch.tensor(
+            [[w, h] for h, w in shapes], dtype=query.dtype, device=query.device
+        )
+        locations = (
+            reference_points[:, :, None, :, None, :]
+            + offsets / normalizer[None, None, None, :, None, :]
+        )
         grids = 2 * locations - 1
         sampled = []
         start = 0
         for lvl, (h, w) in enumerate(shapes):
-            v = value[:, start:start + h * w].flatten(2).transpose(1, 2).reshape(b * heads, c // heads, h, w)
+            v = (
+                value[:, start : start + h * w]
+                .flatten(2)
+                .transpose(1, 2)
+                .reshape(b * heads, c // heads, h, w)
+            )
             start += h * w
             g = grids[:, :, :, lvl].transpose(1, 2).flatten(0, 1)  # (B*heads, Lq, points, 2)
-            sampled.append(F.grid_sample(v, g, mode="bilinear", padding_mode="zeros", align_corners=False))
+            sampled.append(
+                F.grid_sample(v, g, mode="bilinear", padding_mode="zeros", align_corners=False)
+            )
         attn = weights.transpose(1, 2).reshape(b * heads, 1, lq, levels * points)
         out = (torch.stack(sampled, dim=-2).flatten(-2) * attn).sum(-1)
         return self.output_proj(out.view(b, c, lq).transpose(1, 2))
@@ -90,10 +101,13 @@ class _DeformableTransformer(nn.Module):
         """srcs: per level (B, 256, h, w), lowest resolution first; returns the same shapes."""
         shapes = [tuple(s.shape[-2:]) for s in srcs]
         flat = torch.cat([s.flatten(2).transpose(1, 2) for s in srcs], dim=1)
-        pos = torch.cat([
-            position_embedding_sine(h, w, device=flat.device).flatten(1).T + self.level_embed[lvl]
-            for lvl, (h, w) in enumerate(shapes)
-        ])[None]
+        pos = torch.cat(
+            [
+                position_embedding_sine(h, w, device=flat.device).flatten(1).T
+                + self.level_embed[lvl]
+                for lvl, (h, w) in enumerate(shapes)
+            ]
+        )[None]
         refs = []
         for h, w in shapes:
             ry, rx = torch.meshgrid(
@@ -108,7 +122,9 @@ class _DeformableTransformer(nn.Module):
             out = layer(out, pos, reference_points, shapes)
         maps, start = [], 0
         for h, w in shapes:
-            maps.append(out[:, start:start + h * w].transpose(1, 2).reshape(out.shape[0], -1, h, w))
+            maps.append(
+                out[:, start : start + h * w].transpose(1, 2).reshape(out.shape[0], -1, h, w)
+            )
             start += h * w
         return maps
 
@@ -153,12 +169,14 @@ class MSDeformAttnPixelDecoder(nn.Module):
         )
 
     def forward(self, features: list[torch.Tensor]) -> tuple[torch.Tensor, list[torch.Tensor]]:
-        """features: backbone maps in declared order. Returns (mask_features, multi_scale_features)."""
+        """features: backbone maps in declared order -> (mask_features, multi_scale_features)."""
         srcs = [proj(f) for proj, f in zip(self.input_proj, features[1:][::-1])]
         out = self.transformer(srcs)  # [1/32, 1/16, 1/8]
         for idx in reversed(range(len(self.fpn_channels))):
             lateral = getattr(self, f"adapter_{idx + 1}")(features[idx])
-            up = F.interpolate(out[-1], size=lateral.shape[-2:], mode="bilinear", align_corners=False)
+            up = F.interpolate(
+                out[-1], size=lateral.shape[-2:], mode="bilinear", align_corners=False
+            )
             out.append(getattr(self, f"layer_{idx + 1}")(lateral + up))
         fused = self._fuse(out[::-1][1:4])
         fused = F.interpolate(fused, size=out[-1].shape[-2:], mode="bilinear", align_corners=False)
@@ -170,8 +188,12 @@ class MSDeformAttnPixelDecoder(nn.Module):
         for conv, m in zip(self.refine[1:], maps[1:]):
             factor = x.shape[-2] // m.shape[-2]
             if factor * m.shape[-2] != x.shape[-2] or factor * m.shape[-1] != x.shape[-1]:
-                raise RuntimeError(f"fusion needs integer scale factors, got {m.shape} -> {x.shape}")
-            x = x + F.interpolate(conv(m), scale_factor=factor, mode="bilinear", align_corners=False)
+                raise RuntimeError(
+                    f"fusion needs integer scale factors, got {m.shape} -> {x.shape}"
+                )
+            x = x + F.interpolate(
+                conv(m), scale_factor=factor, mode="bilinear", align_corners=False
+            )
         return x
 
 

@@ -11,12 +11,14 @@ import math
 
 import torch
 
-__all__ = ["sine_code", "position_embedding_sine", "spatiotemporal_encoding"]
+__all__ = ["position_embedding_sine", "sine_code", "spatiotemporal_encoding"]
 
 _TEMPERATURE = 10000.0
 
 
-def sine_code(angles: torch.Tensor, num_feats: int = 128, negative_off: bool = False) -> torch.Tensor:
+def sine_code(
+    angles: torch.Tensor, num_feats: int = 128, negative_off: bool = False
+) -> torch.Tensor:
     """Interleaved sin/cos code of ``angles`` (any shape S, float32) -> (*S, num_feats).
 
     negative_off: where ``angles / dim_t`` is negative (padding queries), use 0 in the

@@ -37,10 +37,14 @@ class WindowAttention(nn.Module):
         self.heads = heads
         self.scale = (dim // heads) ** -0.5
         self.relative_position_bias_table = nn.Parameter(torch.zeros((2 * window - 1) ** 2, heads))
-        coords = torch.stack(torch.meshgrid(torch.arange(window), torch.arange(window), indexing="ij"))
+        coords = torch.stack(
+            torch.meshgrid(torch.arange(window), torch.arange(window), indexing="ij")
+        )
         coords = coords.flatten(1)
         rel = (coords[:, :, None] - coords[:, None, :]).permute(1, 2, 0) + (window - 1)
-        self.register_buffer("relative_position_index", rel[..., 0] * (2 * window - 1) + rel[..., 1])
+        self.register_buffer(
+            "relative_position_index", rel[..., 0] * (2 * window - 1) + rel[..., 1]
+        )
         self.qkv = nn.Linear(dim, dim * 3)
         self.proj = nn.Linear(dim, dim)
 
@@ -53,7 +57,9 @@ class WindowAttention(nn.Module):
         attn = attn + bias.view(n, n, -1).permute(2, 0, 1)[None]
         if mask is not None:
             nw = mask.shape[0]
-            attn = (attn.view(bw // nw, nw, self.heads, n, n) + mask[None, :, None]).view(-1, self.heads, n, n)
+            attn = (attn.view(bw // nw, nw, self.heads, n, n) + mask[None, :, None]).view(
+                -1, self.heads, n, n
+            )
         return self.proj((attn.softmax(-1) @ v).transpose(1, 2).reshape(bw, n, c))
 
 
@@ -141,14 +147,17 @@ class _PatchEmbed(nn.Module):
 
 
 class SwinTransformer(nn.Module):
-    """embed_dim, depths, heads, window: Swin-T 96/[2,2,6,2]/[3,6,12,24]/7, Swin-L 192/[2,2,18,2]/[6,12,24,48]/12."""
+    """embed_dim, depths, heads, window:
+    Swin-T 96/[2,2,6,2]/[3,6,12,24]/7, Swin-L 192/[2,2,18,2]/[6,12,24,48]/12.
+    """
 
     def __init__(self, embed_dim: int, depths: list[int], heads: list[int], window: int):
         super().__init__()
         self.patch_embed = _PatchEmbed(embed_dim)
         self.channels = [embed_dim * 2**i for i in range(4)]
         self.layers = nn.ModuleList(
-            SwinStage(self.channels[i], depths[i], heads[i], window, downsample=i < 3) for i in range(4)
+            SwinStage(self.channels[i], depths[i], heads[i], window, downsample=i < 3)
+            for i in range(4)
         )
         for i, c in enumerate(self.channels):
             self.add_module(f"norm{i}", nn.LayerNorm(c))
