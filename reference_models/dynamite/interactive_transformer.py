@@ -150,9 +150,11 @@ class DynamiteInteractiveTransformer(nn.Module):
     ):
         super().__init__()
         self.num_heads = nheads
-        self.query_embed = nn.Parameter(torch.zeros(hidden_dim))
-        self.static_bg_pe = nn.Parameter(torch.zeros(num_static_bg, hidden_dim))
-        self.static_bg_query = nn.Parameter(torch.zeros(num_static_bg, hidden_dim))
+        self.query_embed = nn.Parameter(torch.randn(hidden_dim))
+        self.static_bg_pe = nn.Parameter(torch.randn(num_static_bg, hidden_dim))
+        self.static_bg_query = nn.Parameter(
+            nn.init.xavier_uniform_(torch.empty(num_static_bg, hidden_dim))
+        )
         self.bg_query = nn.Parameter(torch.zeros(hidden_dim), requires_grad=False)
         self.encoder = _Encoder(enc_layers, dim_feedforward)
         self.decoder = _Decoder(dec_layers, hidden_dim)

@@ -10,7 +10,7 @@ Clicks reach the model as (y, x, t) in the resized frame (see ``scale_clicks``).
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -211,6 +211,12 @@ class DynamiteModel(nn.Module):
         self.backbone = build_backbone(cfg)
         self.sem_seg_head = _Head(cfg)
 
+    def set_resize(self, min_size: int | None = None, max_size: int | None = None) -> None:
+        """Override the test-time resize (None keeps the current value)."""
+        self.cfg = replace(
+            self.cfg, min_size=min_size or self.cfg.min_size, max_size=max_size or self.cfg.max_size
+        )
+
     @torch.no_grad()
     def encode_image(self, image: np.ndarray) -> ImageFeatures:
         """Backbone + pixel decoder on the preprocessed image (run once per image)."""
@@ -257,6 +263,13 @@ def detect_config(state_dict: dict) -> str:
     )
 
 
+def _try_detect(state_dict: dict) -> str | None:
+    try:
+        return detect_config(state_dict)
+    except ValueError:
+        return None
+
+
 def _read_state_dict(path: str | Path) -> dict:
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
@@ -281,7 +294,15 @@ def load_checkpoint(path: str | Path, config: str | None = None) -> DynamiteMode
     Raises ValueError naming the first missing/unexpected/mis-shaped keys on any mismatch.
     """
     state = _read_state_dict(path)
-    model = build_model(config or detect_config(state))
+    if config is not None and config not in CONFIGS:
+        raise ValueError(f"DynaMITe config {config!r}: expected one of {', '.join(CONFIGS)}")
+    detected = detect_config(state) if config is None else _try_detect(state)
+    if config is not None and detected not in (None, config):
+        raise ValueError(
+            f"DynaMITe checkpoint {str(path)!r} holds the {detected!r} configuration, "
+            f"not {config!r} (use --model dynamite-{detected})"
+        )
+    model = build_model(config or detected)
     own = model.state_dict()
     missing = [k for k in own if k not in state]
     unexpected = [k for k in state if k not in own]

@@ -95,7 +95,7 @@ class _DeformableTransformer(nn.Module):
     def __init__(self, num_layers: int = 6, n_levels: int = 3, d_model: int = 256):
         super().__init__()
         self.encoder = _Encoder(num_layers, n_levels)
-        self.level_embed = nn.Parameter(torch.zeros(n_levels, d_model))
+        self.level_embed = nn.Parameter(torch.randn(n_levels, d_model))
 
     def forward(self, srcs: list[torch.Tensor]) -> list[torch.Tensor]:
         """srcs: per level (B, 256, h, w), lowest resolution first; returns the same shapes."""
@@ -134,7 +134,8 @@ class _ConvNorm(nn.Module):
 
     def __init__(self, cin: int, cout: int, kernel: int, relu: bool):
         super().__init__()
-        self.weight = nn.Parameter(torch.zeros(cout, cin, kernel, kernel))
+        self.weight = nn.Parameter(torch.empty(cout, cin, kernel, kernel))
+        nn.init.kaiming_uniform_(self.weight, a=1)
         self.norm = nn.GroupNorm(32, cout)
         self.relu = relu
 

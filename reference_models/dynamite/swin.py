@@ -36,7 +36,9 @@ class WindowAttention(nn.Module):
         super().__init__()
         self.heads = heads
         self.scale = (dim // heads) ** -0.5
-        self.relative_position_bias_table = nn.Parameter(torch.zeros((2 * window - 1) ** 2, heads))
+        self.relative_position_bias_table = nn.Parameter(
+            nn.init.trunc_normal_(torch.empty((2 * window - 1) ** 2, heads), std=0.02)
+        )
         coords = torch.stack(
             torch.meshgrid(torch.arange(window), torch.arange(window), indexing="ij")
         )
