@@ -76,7 +76,7 @@ def _run(model: DynamiteModel) -> torch.Tensor:
     return model.predict_logits(feats, [[(10.0, 20.0, 0.0)], [(40.0, 50.0, 1.0)]], [], 1)
 
 
-@pytest.mark.parametrize("config", ["mitb0", "swin-t"])
+@pytest.mark.parametrize("config", ["mitb0", "swin-t", "r50", "hrnet32"])
 def test_official_file_round_trip_gives_identical_outputs(config, tmp_path):
     torch.manual_seed(1)
     model = build_model(config)
