@@ -19,7 +19,6 @@ import torch
 from isbench.adapters.base import MultiInstanceAdapter, SingleInstanceAdapter
 from isbench.reference_models.dynamite.model import (
     CONFIGS,
-    instance_masks_from_logits,
     load_checkpoint,
     scale_clicks,
 )
@@ -126,13 +125,10 @@ class DynamiteAdapter(MultiInstanceAdapter):
         if not clicks:
             return np.zeros((num_objects, h, w), np.float32)
         clicked = [k for k in range(num_objects) if fg[k]]
-        logits = self.model.predict_logits(
-            self._feats, [fg[k] for k in clicked], bg, len(clicks) - 1
-        )
-        scores = instance_masks_from_logits(logits, [len(fg[k]) for k in clicked])
-        n = len(clicked)
+        fg_clicked = [fg[k] for k in clicked]
+        scores = self.model.object_scores(self._feats, fg_clicked, bg, len(clicks) - 1)
         probs = torch.zeros((num_objects, h, w))
-        probs[clicked] = torch.sigmoid(scores[:n] - scores[n:].max(dim=0).values)
+        probs[clicked] = torch.sigmoid(scores[:-1] - scores[-1])
         return probs.numpy().astype(np.float32)
 
 

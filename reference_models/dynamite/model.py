@@ -154,7 +154,7 @@ def resized_size(h: int, w: int, short: int = MIN_SIZE_TEST, max_size: int = MAX
     """detectron2 ``ResizeShortestEdge`` size: shortest side ``short``, longest <= ``max_size``,
     each side rounded as int(v + 0.5). Returns (new_h, new_w)."""
     scale = short / min(h, w)
-    nh, nw = h * scale, w * scale
+    nh, nw = (short, scale * w) if h < w else (scale * h, short)
     if max(nh, nw) > max_size:
         scale = max_size / max(nh, nw)
         nh, nw = nh * scale, nw * scale
@@ -233,15 +233,39 @@ class DynamiteModel(nn.Module):
 
         fg_coords / bg_coords: (y, x, t) in the resized frame, as for the transformer.
         """
-        logits = self.sem_seg_head.interactive_transformer(
+        logits = self._query_logits(feats, fg_coords, bg_coords, max_timestamp)
+        return self._to_original(logits, feats)
+
+    @torch.no_grad()
+    def object_scores(self, feats: ImageFeatures, fg_coords, bg_coords, max_timestamp: int):
+        """(N + 1, H, W): per object the max of its query logits, then the max of all
+        background channels, at the original resolution.
+
+        Equal to reducing ``predict_logits`` (upsample first, then max), computed one object
+        at a time so memory stays at (max clicks per object) full-size maps, not Q.
+        """
+        logits = self._query_logits(feats, fg_coords, bg_coords, max_timestamp)
+        sizes = [len(obj) for obj in fg_coords]
+        n_fg = sum(sizes)
+        groups = list(torch.split(logits[:n_fg], sizes)) + [logits[n_fg:]]
+        return torch.stack([self._to_original(g, feats).max(dim=0).values for g in groups])
+
+    def _query_logits(self, feats: ImageFeatures, fg_coords, bg_coords, max_timestamp: int):
+        """(Q, H/4, W/4) logits of the interactive transformer (padded frame)."""
+        return self.sem_seg_head.interactive_transformer(
             feats.multi_scale_features, feats.mask_features, fg_coords, bg_coords, max_timestamp
-        )
-        logits = F.interpolate(logits, size=feats.padded_size, mode="bilinear", align_corners=False)
-        nh, nw = feats.resized_size
+        )[0]
+
+    @staticmethod
+    def _to_original(logits: torch.Tensor, feats: ImageFeatures) -> torch.Tensor:
+        """(q, H/4, W/4) -> (q, H, W): bilinear to the padded size, crop, bilinear to original."""
         logits = F.interpolate(
-            logits[:, :, :nh, :nw], size=feats.orig_size, mode="bilinear", align_corners=False
+            logits[None], size=feats.padded_size, mode="bilinear", align_corners=False
         )
-        return logits[0]
+        nh, nw = feats.resized_size
+        return F.interpolate(
+            logits[:, :, :nh, :nw], size=feats.orig_size, mode="bilinear", align_corners=False
+        )[0]
 
 
 def build_model(config: str) -> DynamiteModel:

@@ -207,3 +207,17 @@ def test_fully_masked_rows_are_unmasked():
     assert unmask_full_rows(mask).tolist() == [
         [[False, False, False], [True, False, True], [False, False, False]]
     ]
+
+
+def test_object_scores_equal_the_reduced_full_stack():
+    torch.manual_seed(2)
+    model = build_model("mitb0")
+    model.set_resize(**TINY)
+    feats = model.encode_image(_tiny_image(4))
+    fg = [[(3.0, 4.0, 0.0), (20.0, 30.0, 3.0)], [(40.0, 60.0, 1.0)]]
+    bg = [(60.0, 90.0, 2.0)]
+    full = instance_masks_from_logits(model.predict_logits(feats, fg, bg, 3), [2, 1])
+    scores = model.object_scores(feats, fg, bg, 3)
+    assert scores.shape == (3, 64, 96)
+    assert torch.equal(scores[:2], full[:2])
+    assert torch.equal(scores[2], full[2:].max(dim=0).values)
