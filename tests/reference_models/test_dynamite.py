@@ -24,10 +24,15 @@ from isbench.reference_models.dynamite.model import (
     resized_size,
     scale_clicks,
 )
+from isbench.reference_models.dynamite.pixel_decoder import (
+    MSDeformAttnPixelDecoder,
+    num_fpn_levels,
+)
 from isbench.reference_models.dynamite.position import (
     position_embedding_sine,
     spatiotemporal_encoding,
 )
+from isbench.reference_models.dynamite.swin import SwinTransformer
 
 # Copies of specs/dynamite_keys/*.tsv (key, shape, dtype of the five released models).
 KEYS_DIR = Path(__file__).parent / "dynamite_keys"
@@ -221,3 +226,26 @@ def test_object_scores_equal_the_reduced_full_stack():
     assert scores.shape == (3, 64, 96)
     assert torch.equal(scores[:2], full[:2])
     assert torch.equal(scores[2], full[2:].max(dim=0).values)
+
+
+def test_hrnet_declared_stride_gives_two_fpn_levels():
+    assert num_fpn_levels([8, 16, 32]) == 1
+    assert num_fpn_levels([1, 1, 1]) == -2
+    decoder = MSDeformAttnPixelDecoder([32, 64, 128, 256], num_fpn_levels=-2)
+    assert decoder.fpn_channels == [32, 64]
+    feats = [torch.randn(1, c, 16 // 2**i, 24 // 2**i) for i, c in enumerate([32, 64, 128, 256])]
+    mask_features, multi_scale = decoder(feats)
+    assert mask_features.shape == (1, 256, 16, 24)
+    assert [tuple(m.shape[-2:]) for m in multi_scale] == [(2, 3), (4, 6), (8, 12)]
+
+
+def test_swin_window_12_on_a_small_input():
+    backbone = SwinTransformer(embed_dim=24, depths=[2, 2, 2, 2], heads=[1, 2, 4, 8], window=12)
+    outs = backbone(torch.randn(1, 3, 64, 96))
+    assert [tuple(o.shape) for o in outs] == [
+        (1, 24, 16, 24),
+        (1, 48, 8, 12),
+        (1, 96, 4, 6),
+        (1, 192, 2, 3),
+    ]
+    assert all(torch.isfinite(o).all() for o in outs)
