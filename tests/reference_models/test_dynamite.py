@@ -6,6 +6,7 @@ import math
 from dataclasses import replace
 from pathlib import Path
 
+import dynamite_golden as dg
 import numpy as np
 import pytest
 import torch
@@ -249,3 +250,19 @@ def test_swin_window_12_on_a_small_input():
         (1, 192, 2, 3),
     ]
     assert all(torch.isfinite(o).all() for o in outs)
+
+
+@pytest.mark.parametrize("config", ["mitb0", "swin-t", "hrnet32"])
+def test_outputs_equal_the_official_code_on_the_same_weights(config):
+    """Reference values: the official modules (commit ed865f6, detectron2 stubbed, pure-PyTorch
+    deformable attention) on ``dynamite_golden.fill_state_dict`` weights, same image and clicks."""
+    golden = np.load(Path(__file__).parent / "dynamite_golden_official.npz")[config]
+    model = build_model(config)
+    model.set_resize(*dg.RESIZE)
+    with torch.no_grad():
+        dg.fill_state_dict(model.state_dict())
+    feats = model.encode_image(dg.golden_image())
+    fg, bg = dg.golden_clicks(feats.resized_size)
+    logits = model.predict_logits(feats, fg, bg, dg.MAX_TIMESTAMP)
+    assert logits.shape == (sum(dg.CLICKS_PER_OBJECT) + len(bg) + 9, *dg.IMAGE_SHAPE[:2])
+    np.testing.assert_allclose(dg.logits_sample(logits), golden, rtol=1e-4, atol=1e-4)
