@@ -72,12 +72,12 @@ class DynamiteAdapter(MultiInstanceAdapter):
             self.device = torch.device(device)
         except RuntimeError:
             raise ValueError(f"dynamite: device={device!r} is not a torch device") from None
-        self.model = load_checkpoint(checkpoint, config).to(self.device)
-        overrides = {
+        resize = {
             "min_size": _positive_int("min_size", min_size),
             "max_size": _positive_int("max_size", max_size),
         }
-        self.model.set_resize(**overrides)
+        self.model = load_checkpoint(checkpoint, config).to(self.device)
+        self.model.set_resize(**resize)
         self.checkpoint = str(checkpoint)
         self._feats = None
 
