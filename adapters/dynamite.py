@@ -128,7 +128,7 @@ class DynamiteAdapter(MultiInstanceAdapter):
         fg_clicked = [fg[k] for k in clicked]
         scores = self.model.object_scores(self._feats, fg_clicked, bg, len(clicks) - 1)
         probs = torch.zeros((num_objects, h, w))
-        probs[clicked] = torch.sigmoid(scores[:-1] - scores[-1])
+        probs[clicked] = torch.sigmoid(scores[:-1] - scores[-1]).cpu()
         return probs.numpy().astype(np.float32)
 
 
