@@ -37,6 +37,17 @@ class ModelEntry:
     extra: str | None = None
 
 
+def _dynamite(config: str, readme_label: str) -> ModelEntry:
+    """A DynaMITe configuration; its weights are the README's ``readme_label`` download."""
+    return ModelEntry(
+        "isbench.adapters.dynamite:DynamiteAdapter",
+        "multi",
+        f"DynaMITe {config} (official checkpoint: the README's '{readme_label}' .pth)",
+        {"config": config},
+        needs_checkpoint=True,
+    )
+
+
 MODELS: dict[str, ModelEntry] = {
     "grabcut": ModelEntry(
         "isbench.reference_models.classical.grabcut:GrabCutAdapter",
@@ -71,6 +82,12 @@ MODELS: dict[str, ModelEntry] = {
         kwargs={"variant": "vit-h"},
         needs_checkpoint=True,
     ),
+    "dynamite": _dynamite("swin-t", "Swin-Tiny"),
+    "dynamite-swin-t": _dynamite("swin-t", "Swin-Tiny"),
+    "dynamite-swin-l": _dynamite("swin-l", "Swin-Large"),
+    "dynamite-r50": _dynamite("r50", "Resent50"),
+    "dynamite-hrnet32": _dynamite("hrnet32", "HRNet32"),
+    "dynamite-mitb0": _dynamite("mitb0", "Segformer-B0"),
 }
 
 
