@@ -24,7 +24,7 @@ def load(name: str, **kwargs) -> SingleInstanceAdapter | MultiInstanceAdapter:
     """
     _, entry = lookup(name)
     if entry.needs_checkpoint and not kwargs.get("checkpoint"):
-        raise ValueError(f"model {name!r} needs --checkpoint (the official released weights file)")
+        raise ValueError(f"model {name!r} needs --checkpoint: {entry.summary}")
     factory = resolve_target(entry.target)
     kwargs = {k: v for k, v in kwargs.items() if v is not None}
     try:

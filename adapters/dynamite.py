@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import torch
-from isbench.adapters.base import MultiInstanceAdapter, SingleInstanceAdapter
+from isbench.adapters.base import MultiInstanceAdapter
 from isbench.reference_models.dynamite.model import (
     CONFIGS,
     load_checkpoint,
@@ -25,7 +25,7 @@ from isbench.reference_models.dynamite.model import (
 
 from isbench.types import Click
 
-__all__ = ["DynamiteAdapter", "DynamiteSingleAdapter"]
+__all__ = ["DynamiteAdapter"]
 
 
 def _positive_int(name: str, value) -> int | None:
@@ -130,27 +130,3 @@ class DynamiteAdapter(MultiInstanceAdapter):
         probs = torch.zeros((num_objects, h, w))
         probs[clicked] = torch.sigmoid(scores[:-1] - scores[-1]).cpu()
         return probs.numpy().astype(np.float32)
-
-
-class DynamiteSingleAdapter(SingleInstanceAdapter):
-    """The same model with one object (the paper's single-instance Table 1): positive
-    clicks are object 0, negative clicks background; ``prev_mask`` is not used."""
-
-    threshold = 0.5
-
-    def __init__(self, **kwargs):
-        self.multi = DynamiteAdapter(**kwargs)
-
-    @property
-    def info(self) -> dict:
-        return {**self.multi.info, "class": f"{__name__}.{type(self).__qualname__}"}
-
-    def set_image(self, image: np.ndarray) -> None:
-        self.multi.set_image(image)
-
-    def predict(self, clicks: Sequence[Click], prev_mask: np.ndarray | None) -> np.ndarray:
-        one = [
-            Click(c.y, c.x, c.positive, 0 if c.positive else None, 0, c.index, c.kind)
-            for c in clicks
-        ]
-        return self.multi.predict(one, 1)[0]

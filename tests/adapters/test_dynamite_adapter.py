@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from isbench.adapters.dynamite import DynamiteSingleAdapter
 from isbench.reference_models.dynamite.model import build_model, instance_masks_from_logits
 
 from isbench import adapters
@@ -82,12 +81,21 @@ def test_object_without_clicks_gets_zero(adapter):
     assert (probs[0] == 0).all() and probs[1].max() > 0
 
 
-def test_single_instance_view_uses_one_object(checkpoint):
-    single = DynamiteSingleAdapter(checkpoint=checkpoint, config="mitb0", **TINY)
-    single.set_image(_image(1))
-    out = single.predict([Click(10, 10, True, 7), Click(50, 50, False, None)], None)
-    assert out.shape == (64, 96) and out.dtype == np.float32
-    assert 0 <= out.min() and out.max() <= 1
+@pytest.mark.parametrize("mode", [["--mode", "single", "--max-clicks", "3"],
+                                  ["--strategy", "worst-with-limit", "--tau", "2"]])
+def test_isbench_run_end_to_end_on_the_bundled_dataset(checkpoint, tmp_path, mode):
+    from click.testing import CliRunner
+
+    from isbench.cli import main
+    from isbench.records import read_records
+
+    res = CliRunner().invoke(main, [
+        "run", "--model", "dynamite-mitb0", "--checkpoint", checkpoint, "--limit", "2",
+        "--model-arg", "min_size=64", "--model-arg", "max_size=96", "--no-plots",
+        "--out", str(tmp_path / "run"), *mode], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    records = read_records(tmp_path / "run")
+    assert records and all(len(r["t_click"]) >= 1 and r["t_image"] > 0 for r in records)
 
 
 def test_user_errors_are_one_line_value_errors(checkpoint, adapter):
