@@ -45,6 +45,23 @@ MODELS: dict[str, ModelEntry] = {
     ),
 }
 
+# Segment Anything family through the official packages (adapters/sam.py): name -> summary.
+_SAM_MODELS = {
+    "sam-vit-b": "SAM ViT-B (segment-anything; sam_vit_b_01ec64.pth)",
+    "sam-vit-l": "SAM ViT-L (segment-anything; sam_vit_l_0b3195.pth)",
+    "sam-vit-h": "SAM ViT-H (segment-anything; sam_vit_h_4b8939.pth)",
+    **{
+        f"{gen}-hiera-{size}": f"{title} Hiera-{size} ({gen}_hiera_{size.replace('-', '_')}.pt)"
+        for gen, title in (("sam2", "SAM 2"), ("sam2.1", "SAM 2.1"))
+        for size in ("tiny", "small", "base-plus", "large")
+    },
+}
+MODELS.update({
+    name: ModelEntry("isbench.adapters.sam:SamAdapter", "single", summary, {"variant": name},
+                     needs_checkpoint=True, extra="sam")
+    for name, summary in _SAM_MODELS.items()
+})
+
 
 def resolve_target(target: str):
     """Import ``package.module:attr`` and return the attribute (ValueError if absent)."""
