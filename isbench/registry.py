@@ -61,6 +61,13 @@ MODELS.update({
                      needs_checkpoint=True, extra="sam")
     for name, summary in _SAM_MODELS.items()
 })
+MODELS.update({
+    f"{name}-batched": ModelEntry(
+        "isbench.adapters.sam:SamMultiAdapter", "multi",
+        f"{summary.split(' (')[0]}: all objects in one batched decoder call", {"variant": name},
+        needs_checkpoint=True, extra="sam")
+    for name, summary in _SAM_MODELS.items()
+})
 
 
 def resolve_target(target: str):

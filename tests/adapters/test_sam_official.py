@@ -19,7 +19,8 @@ import torch
 from click.testing import CliRunner
 
 from isbench import adapters
-from isbench.adapters.sam import logits_to_probs
+from isbench.adapters.fusion import ArgmaxFusion
+from isbench.adapters.sam import SamMultiAdapter, logits_to_probs
 from isbench.cli import main
 from isbench.types import Click
 
@@ -143,12 +144,30 @@ def test_batched_decoding_equals_one_by_one(pair):
                 assert np.abs(got[b] - want[0]).max() <= 1e-5
 
 
+@pytest.mark.parametrize("policy", ["own", "shared"])
+def test_batched_multi_adapter_equals_argmax_fusion(tiny_sam, image, policy):
+    """On tiny SAM only (SAM 2's batched decoding is checked above, at less cost)."""
+    multi = adapters.load("sam-vit-b-batched", checkpoint=str(tiny_sam[0]), clicks=policy)
+    assert isinstance(multi, SamMultiAdapter)
+    multi.set_image(image)
+    one_by_one = ArgmaxFusion(adapters.load("sam-vit-b", checkpoint=str(tiny_sam[0])),
+                              clicks=policy, fuse="every-click")
+    one_by_one.set_image(image)
+    # MIST-like: one click per object, then a negative and a positive refinement click.
+    clicks = [Click(4, 30, True, 0, 0, 0), Click(18, 6, True, 1, 1, 1),
+              Click(10, 20, False, None, 1, 2), Click(20, 35, True, 0, 0, 3)]
+    for n in range(2, len(clicks) + 1):
+        got = multi.predict(tuple(clicks[:n]), 2)
+        want = one_by_one.predict(tuple(clicks[:n]), 2)
+        assert got.shape == (2, 24, 40) and np.abs(got - want).max() <= 1e-5
+
+
 @pytest.mark.parametrize("name", list(FAMILIES))
 def test_truncated_checkpoint_is_refused(request, tmp_path, name):
     path, _ = request.getfixturevalue(FAMILIES[name])
     state = torch.load(path, map_location="cpu", weights_only=True)
-    weights = state["model"] if "model" in state else state
-    dropped = sorted(weights)[-1]
+    weights = state.get("model", state)
+    dropped = max(weights)
     del weights[dropped]
     bad = tmp_path / "truncated.pt"
     torch.save(state, bad)
@@ -165,19 +184,22 @@ def test_wrong_family_checkpoint_is_refused(tiny_sam, sam21_tiny):
 
 
 @pytest.mark.parametrize("name, args", [
-    ("sam-vit-b", ["--mode", "mist", "--tau", "2", "--model-arg", "multimask=always"]),
+    ("sam-vit-b-batched", ["--mode", "mist", "--tau", "2", "--model-arg", "multimask=always",
+                           "--model-arg", "clicks=own"]),
     ("sam2.1-hiera-tiny", ["--mode", "single", "--max-clicks", "2"]),
 ])
 def test_isbench_run_end_to_end(request, tmp_path, name, args):
-    path, _ = request.getfixturevalue(FAMILIES[name])
+    path, _ = request.getfixturevalue(FAMILIES[name.removesuffix("-batched")])
     out = tmp_path / "run"
     result = CliRunner().invoke(main, ["run", "--model", name, "--checkpoint", str(path),
                                        "--limit", "2", "--out", str(out), "--no-plots", *args])
     assert result.exit_code == 0, result.output
     config = json.loads((out / "config.json").read_text())
     info = config["model_info"]
-    assert info["variant"] == name and info["mask_input"] == "logits"
+    assert info["variant"] == name.removesuffix("-batched") and info["mask_input"] == "logits"
     assert info["multimask"] == ("always" if "multimask=always" in args else "first")
+    if name.endswith("-batched"):
+        assert info["batched_decoding"] and info["fusion"] == {"clicks": "own", "fuse": "every-click"}
     records = [json.loads(line) for line in (out / "samples.jsonl").read_text().splitlines()]
     assert len({r["sample_id"] for r in records}) == 2
     assert all(r["t_image"] > 0 and len(r["t_click"]) == len(r["ious"]) for r in records)

@@ -41,7 +41,8 @@ class FakePredictor:
         scores = np.array([0.2, 0.9, 0.5][:c], np.float32)
         low = np.stack([np.full((256, 256), 10.0 * k + len(self.calls), np.float32)
                         for k in range(c)])
-        return logits, scores, low
+        b = len(point_coords)
+        return tuple(np.repeat(a[None], b, axis=0) for a in (logits, scores, low))
 
 
 @pytest.fixture
@@ -131,6 +132,9 @@ def test_bad_arguments_are_one_line_errors(fake, kwargs, word):
 def test_registry_lists_every_variant():
     names = {n for n, e in MODELS.items() if e.target == "isbench.adapters.sam:SamAdapter"}
     assert names == set(sam.VARIANTS)
+    batched = {n for n, e in MODELS.items() if e.target == "isbench.adapters.sam:SamMultiAdapter"}
+    assert batched == {f"{n}-batched" for n in names}
+    assert all(MODELS[f"{n}-batched"].kwargs == {"variant": n} for n in names)
     for name in names:
         entry = MODELS[name]
         assert entry.needs_checkpoint and entry.extra == "sam" and entry.kind == "single"
@@ -176,3 +180,21 @@ def test_strict_loading_names_mismatches():
         sam._load_strict(net, {**good, "extra": torch.zeros(1)}, "w.pt")
     with pytest.raises(ValueError, match=r"0.bias has shape \(4,\), expected \(3,\)"):
         sam._load_strict(net, {**good, "0.bias": torch.zeros(4)}, "w.pt")
+
+
+def test_multi_adapter_batches_changed_objects(fake):
+    multi = sam.SamMultiAdapter("sam2.1-hiera-tiny", "unused.pt", clicks="own")
+    multi.set_image(np.zeros((H, W, 3), np.uint8))
+    first = [Click(1, 2, True, k, k, k) for k in range(3)]
+    probs = multi.predict(tuple(first), 3)
+    assert probs.shape == (3, H, W) and len(fake.calls) == 1
+    np.testing.assert_array_equal(fake.calls[0]["coords"], [[[2, 1]], [[2, 1]], [[2, 1]]])
+    np.testing.assert_array_equal(fake.calls[0]["labels"], [[1], [1], [1]])
+    assert fake.calls[0]["multimask"] and fake.calls[0]["mask_input"] is None
+    # A negative click while refining object 1: only object 1 is decoded, with its logits.
+    multi.predict((*first, Click(7, 9, False, None, 1, 3)), 3)
+    assert len(fake.calls) == 2
+    np.testing.assert_array_equal(fake.calls[1]["coords"], [[[2, 1], [9, 7]]])
+    np.testing.assert_array_equal(fake.calls[1]["labels"], [[1, 0]])
+    np.testing.assert_array_equal(fake.calls[1]["mask_input"], np.full((1, 1, 256, 256), 11.0))
+    assert multi.info["batched_decoding"] and multi.info["fusion"]["clicks"] == "own"
