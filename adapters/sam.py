@@ -204,7 +204,8 @@ class SamAdapter(SingleInstanceAdapter):
     def info(self) -> dict:
         from importlib.metadata import PackageNotFoundError, version
 
-        pip_name = _PACKAGES[VARIANTS[self.variant].family][1]
+        variant = VARIANTS[self.variant]
+        pip_name = _PACKAGES[variant.family][1]
         try:
             package = f"{pip_name}=={version(pip_name)}"
         except PackageNotFoundError:
@@ -213,8 +214,10 @@ class SamAdapter(SingleInstanceAdapter):
             **super().info,
             "variant": self.variant,
             "checkpoint": self.checkpoint,
-            "released_file": VARIANTS[self.variant].checkpoint,
+            "released_file": variant.checkpoint,
             "package": package,
+            "builder": (f"sam_model_registry[{variant.arch!r}]" if variant.family == "sam" else
+                        f"build_sam2({variant.arch!r}) with its default postprocessing"),
             "predictor": type(self.predictor).__name__,
             "multimask": self.multimask,
             "mask_input": self.mask_input,
