@@ -73,9 +73,8 @@ VARIANTS: dict[str, Variant] = {
     "sam-vit-l": Variant("sam", "vit_l", "sam_vit_l_0b3195.pth"),
     "sam-vit-h": Variant("sam", "vit_h", "sam_vit_h_4b8939.pth"),
     **{
-        f"{gen}-hiera-{size}": Variant(
-            "sam2", f"configs/{gen}/{gen}_hiera_{short}.yaml", f"{gen}_hiera_{size.replace('-', '_')}.pt"
-        )
+        f"{gen}-hiera-{size}": Variant("sam2", f"configs/{gen}/{gen}_hiera_{short}.yaml",
+                                       f"{gen}_hiera_{size.replace('-', '_')}.pt")
         for gen in ("sam2", "sam2.1")
         for size, short in (("tiny", "t"), ("small", "s"), ("base-plus", "b+"), ("large", "l"))
     },
@@ -85,11 +84,11 @@ VARIANTS: dict[str, Variant] = {
 _PACKAGES = {"sam": ("segment_anything", "segment-anything"), "sam2": ("sam2", "sam2")}
 
 
-def _require(family: str, model: str):
+def _require(family: str, model: str) -> None:
     """Import the family's official package, or ValueError naming the pip extra."""
     module, pip_name = _PACKAGES[family]
     try:
-        return importlib.import_module(module)
+        importlib.import_module(module)
     except ImportError:
         raise ValueError(
             f"model {model!r} needs the {pip_name} package: pip install \"isbench[sam]\""
@@ -125,8 +124,9 @@ def _load_strict(net, state_dict: dict, path: str) -> None:
         raise ValueError(f"checkpoint {path!r} does not match: missing {missing[:3]} "
                          f"({len(missing)}), unexpected {unexpected[:3]} ({len(unexpected)})")
     for key, value in state_dict.items():
-        if tuple(value.shape) != tuple(own[key].shape):
-            raise ValueError(f"checkpoint {path!r}: {key} has shape {tuple(value.shape)}, "
+        shape = tuple(getattr(value, "shape", ()))
+        if shape != tuple(own[key].shape):
+            raise ValueError(f"checkpoint {path!r}: {key} has shape {shape}, "
                              f"expected {tuple(own[key].shape)}")
     net.load_state_dict(state_dict, strict=True)
 
@@ -254,7 +254,8 @@ class SamAdapter(SingleInstanceAdapter):
             out = self.predictor.predict_torch(
                 torch.as_tensor(pts, dtype=torch.float, device=dev),
                 torch.as_tensor(labels, dtype=torch.int, device=dev),
-                mask_input=None if mask_in is None else torch.as_tensor(mask_in, device=dev),
+                mask_input=(None if mask_in is None
+                            else torch.as_tensor(mask_in, dtype=torch.float, device=dev)),
                 multimask_output=multimask, return_logits=True)
             logits, scores, low = (t.float().cpu().numpy() for t in out)
         else:

@@ -199,7 +199,8 @@ def test_isbench_run_end_to_end(request, tmp_path, name, args):
     assert info["variant"] == name.removesuffix("-batched") and info["mask_input"] == "logits"
     assert info["multimask"] == ("always" if "multimask=always" in args else "first")
     if name.endswith("-batched"):
-        assert info["batched_decoding"] and info["fusion"] == {"clicks": "own", "fuse": "every-click"}
+        assert info["batched_decoding"]
+        assert info["fusion"] == {"clicks": "own", "fuse": "every-click"}
     records = [json.loads(line) for line in (out / "samples.jsonl").read_text().splitlines()]
     assert len({r["sample_id"] for r in records}) == 2
     assert all(r["t_image"] > 0 and len(r["t_click"]) == len(r["ious"]) for r in records)
