@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from isbench.adapters.base import MultiInstanceAdapter, SingleInstanceAdapter
+
 from isbench.registry import ModelEntry, model_entry, resolve_target
 
-__all__ = ["SingleInstanceAdapter", "MultiInstanceAdapter", "load", "lookup"]
+__all__ = ["MultiInstanceAdapter", "SingleInstanceAdapter", "load", "lookup"]
 
 
 def lookup(name: str) -> tuple[str, ModelEntry]:
@@ -33,6 +34,7 @@ def load(name: str, **kwargs) -> SingleInstanceAdapter | MultiInstanceAdapter:
     if not isinstance(adapter, (SingleInstanceAdapter, MultiInstanceAdapter)):
         raise ValueError(
             f"model {name!r}: {type(adapter).__name__} is not an adapter "
-            "(expected a subclass of isbench.adapters.SingleInstanceAdapter or MultiInstanceAdapter)"
+            "(expected a subclass of isbench.adapters.SingleInstanceAdapter or "
+            "MultiInstanceAdapter)"
         )
     return adapter

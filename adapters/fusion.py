@@ -15,15 +15,15 @@ model's threshold, either at every click (``fuse="every-click"``) or once at the
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
-from typing import Sequence
 
 import numpy as np
-
 from isbench.adapters.base import MultiInstanceAdapter, SingleInstanceAdapter
+
 from isbench.types import Click
 
-__all__ = ["ArgmaxFusion", "CLICK_POLICIES", "FUSE_MODES"]
+__all__ = ["CLICK_POLICIES", "FUSE_MODES", "ArgmaxFusion"]
 
 CLICK_POLICIES = ("own", "shared")
 FUSE_MODES = ("final", "every-click")
@@ -34,7 +34,8 @@ class ArgmaxFusion(MultiInstanceAdapter):
 
     def __init__(self, model: SingleInstanceAdapter, clicks: str = "own", fuse: str = "final"):
         if clicks not in CLICK_POLICIES:
-            raise ValueError(f"fusion clicks {clicks!r}: expected one of {', '.join(CLICK_POLICIES)}")
+            raise ValueError(
+                f"fusion clicks {clicks!r}: expected one of {', '.join(CLICK_POLICIES)}")
         if fuse not in FUSE_MODES:
             raise ValueError(f"fusion mode {fuse!r}: expected one of {', '.join(FUSE_MODES)}")
         self.model, self.clicks, self.fuse = model, clicks, fuse

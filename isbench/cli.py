@@ -82,15 +82,40 @@ def main() -> None:
 @click.option("--resume", is_flag=True, help="Continue an interrupted run.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing run directory.")
 @click.option("--device", default="cpu", show_default=True)
+@click.option("--perturb", type=click.Choice(["none", "misleading", "jitter"]), default="none",
+              show_default=True, help="Click perturbation (robustness runs).")
+@click.option("--misleading", type=int, default=5, show_default=True,
+              help="Misleading clicks per object (single) / image (MIST).")
+@click.option("--misleading-kinds", default="repetitive,false", show_default=True,
+              help="Comma-separated kinds of misleading clicks.")
+@click.option("--jitter-sigma", type=float, default=0.5, show_default=True,
+              help="Jitter σ as a fraction of the error region's inscribed radius.")
+@click.option("--repeats", type=int, default=1, show_default=True,
+              help="Jitter: repeat the run with K seeds and report the spread.")
+@click.option("--workers", type=int, default=1, show_default=True,
+              help="Threads decoding images ahead of the model (0 = none).")
+@click.option("--shard", "shard_text", metavar="I/N",
+              help="Evaluate only slice I of N (job arrays); combine with isbench merge.")
 @click.option("--no-plots", is_flag=True, help="Skip the figures.")
 @_user_errors
-def run(model_args, no_plots, **opts) -> None:
+def run(model_args, no_plots, misleading_kinds, shard_text, **opts) -> None:
     """Run a model on a dataset under a protocol; write records, summary and plots."""
     from isbench.leaderboard import format_table
-    from isbench.runner import RunSettings, run as run_
+    from isbench.runner import RunSettings
+    from isbench.runner import run as run_
 
-    settings = RunSettings(model_args=_parse_model_args(model_args), plots=not no_plots, **opts)
-    out, row = run_(settings)
+    kinds = tuple(k.strip() for k in misleading_kinds.split(",") if k.strip())
+    from isbench.sharding import parse_shard
+
+    settings = RunSettings(model_args=_parse_model_args(model_args), plots=not no_plots,
+                           misleading_kinds=kinds, **opts)
+    shard = parse_shard(shard_text) if shard_text is not None else None
+    out, row = run_(settings, shard=shard)
+    if row is None:
+        if shard is not None:
+            click.echo(f"shard {shard.index}/{shard.count} done in {out}; when every shard is "
+                       f"done: isbench merge {out}")
+        return
     import pandas as pd
 
     click.echo(format_table(pd.DataFrame([row])))
@@ -103,7 +128,8 @@ def run(model_args, no_plots, **opts) -> None:
 @_user_errors
 def leaderboard(paths, output) -> None:
     """One row per run found under PATHS (default results/), printed and optionally saved."""
-    from isbench.leaderboard import format_table, leaderboard as board
+    from isbench.leaderboard import format_table
+    from isbench.leaderboard import leaderboard as board
 
     df = board(paths or ("results",))
     if output:
@@ -112,6 +138,27 @@ def leaderboard(paths, output) -> None:
     click.echo(format_table(df))
     if output:
         click.echo(f"written to {output}")
+
+
+@main.command()
+@click.argument("run_dir", type=click.Path())
+@click.option("--no-plots", is_flag=True)
+@_user_errors
+def merge(run_dir, no_plots) -> None:
+    """Combine the shards of RUN_DIR (from --shard runs) into one run; write its summary."""
+    import pandas as pd
+
+    from isbench.leaderboard import format_table, write_run_summary
+    from isbench.sharding import merge_shards
+
+    _, records = merge_shards(run_dir)
+    row = write_run_summary(run_dir)
+    if not no_plots:
+        from isbench.plots import plot_runs
+
+        plot_runs([run_dir], Path(run_dir) / "plots")
+    click.echo(format_table(pd.DataFrame([row])))
+    click.echo(f"merged {len(records)} records into {run_dir}")
 
 
 @main.command()
@@ -128,6 +175,39 @@ def plot(paths, output) -> None:
         raise ValueError("no run directories found")
     for path in plot_runs(runs, output):
         click.echo(str(path))
+
+
+@main.command()
+@click.option("--model", required=True)
+@click.option("--checkpoint")
+@click.option("--model-arg", "model_args", multiple=True, metavar="K=V")
+@click.option("--clicks", default="1,5,10,50,200", show_default=True,
+              help="Comma-separated click counts.")
+@click.option("--size", default="480x640", show_default=True, help="Image HEIGHTxWIDTH.")
+@click.option("--repeats", type=int, default=3, show_default=True)
+@click.option("--device", default="cpu", show_default=True)
+@_user_errors
+def bench(model, checkpoint, model_args, clicks, size, repeats, device) -> None:
+    """Time one model alone as the number of clicks grows (set_image once, then predict)."""
+    from isbench.bench import bench_model
+    from isbench.runner import RunSettings, build_model, device_clock
+
+    try:
+        counts = [int(c) for c in clicks.split(",")]
+        height, width = (int(v) for v in size.lower().split("x"))
+    except ValueError:
+        raise ValueError(f"--clicks {clicks!r} / --size {size!r}: expected e.g. 1,5,10 and "
+                         "480x640") from None
+    settings = RunSettings(model=model, checkpoint=checkpoint, device=device,
+                           model_args=_parse_model_args(model_args))
+    adapter = build_model(settings)
+    rows = bench_model(adapter, counts, height, width, repeats, clock=device_clock(device)[0])
+    click.echo(f"{model} on one {height}x{width} image, median of {repeats}:")
+    click.echo(f"{'clicks':>7} {'t_image ms':>11} {'t_click ms':>11} {'avg/interaction ms':>19}")
+    for r in rows:
+        avg = (r["t_image"] / r["clicks"] + r["t_click"]) * 1000  # FDRN: t_θ1 / n + t_θ2
+        click.echo(f"{r['clicks']:>7} {r['t_image'] * 1000:>11.2f} {r['t_click'] * 1000:>11.2f} "
+                   f"{avg:>19.2f}")
 
 
 @main.command(name="list")

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import random
+import resource
 import time
-from typing import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
 
@@ -17,12 +18,13 @@ from isbench.adapters.base import MultiInstanceAdapter, SingleInstanceAdapter
 from isbench.adapters.fusion import ArgmaxFusion
 from isbench.metrics.summary import summarize as _summarize
 from isbench.protocols import Protocol, get_protocol
-from isbench.sessions import run_mist, run_single
+from isbench.sessions import NO_PERTURBATION, run_mist, run_single
 from isbench.strategies.objects import MIST_STRATEGIES
+from isbench.strategies.perturb import Perturbation
 from isbench.strategies.placement import farthest_point
 from isbench.types import Click, Sample
 
-__all__ = ["evaluate", "iter_records", "summarize", "sample_rng", "record_key", "resolve_mode"]
+__all__ = ["evaluate", "iter_records", "record_key", "resolve_mode", "sample_rng", "summarize"]
 
 SINGLE_STRATEGY = "standard"
 
@@ -33,9 +35,9 @@ def sample_rng(seed: int, sample_id: str) -> np.random.Generator:
     return np.random.default_rng([seed, digest])
 
 
-def record_key(record: dict) -> tuple[str, int]:
-    """Identity of a record: (sample id, object id; -1 for a MIST image)."""
-    return record["sample_id"], int(record.get("object_id", -1))
+def record_key(record: dict) -> tuple[str, int, int]:
+    """Identity of a record: (sample id, object id or -1 for a MIST image, repeat)."""
+    return record["sample_id"], int(record.get("object_id", -1)), int(record.get("repeat", 0))
 
 
 def resolve_mode(mode: str | None, strategy: str | None) -> tuple[str, str]:
@@ -56,10 +58,22 @@ def resolve_mode(mode: str | None, strategy: str | None) -> tuple[str, str]:
     return mode, strategy
 
 
-def _timed_set_image(model, image: np.ndarray) -> float:
-    start = time.perf_counter()
+def _timed_set_image(model, image: np.ndarray, clock) -> float:
+    start = clock()
     model.set_image(image)
-    return time.perf_counter() - start
+    return clock() - start
+
+
+def _peak_rss_mb() -> float:
+    """Peak resident set size of this process so far, in MB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _finish(record: dict, repeat: int, peak_mem_mb: float) -> dict:
+    """Add the repeat index and the peak memory so far (MB) to a record."""
+    record["repeat"] = repeat
+    record["peak_mem_mb"] = peak_mem_mb
+    return record
 
 
 def _warm_up(model, sample: Sample) -> None:
@@ -88,15 +102,25 @@ def iter_records(
     seed: int = 0,
     fusion_clicks: str = "own",
     fuse: str = "final",
-    skip: Callable[[tuple[str, int]], bool] | None = None,
+    skip: Callable[[tuple[str, int, int]], bool] | None = None,
     warmup: bool = True,
+    perturbation: Perturbation | None = None,
+    repeat: int = 0,
+    clock: Callable[[], float] = time.perf_counter,
+    peak_memory_mb: Callable[[], float] | None = None,
 ) -> Iterator[dict]:
     """Yield records as they finish; ``skip(key)`` leaves out already-recorded units.
 
     single: every instance separately, stopping at ``iou_thr`` (default 0.90).
     mist: every image, ``strategy`` choosing the object, threshold ``iou_thr`` (default
     0.85); a single-instance model is lifted with `ArgmaxFusion` (``fusion_clicks``, ``fuse``).
+    ``perturbation`` draws from generators seeded by (seed, sample id, object, ``repeat``),
+    independent of the model, so every model gets the same plan; records carry ``repeat``.
+    ``clock`` reads time for ``t_image``/``t_click`` (pass one that synchronises a GPU);
+    ``peak_memory_mb`` the peak memory so far (default: the process's resident set).
     """
+    peak_memory_mb = peak_memory_mb or _peak_rss_mb
+    perturbation = perturbation or NO_PERTURBATION
     mode, strategy = resolve_mode(mode, strategy)
     proto = protocol if isinstance(protocol, Protocol) else get_protocol(protocol)
     if max_clicks < 1 or tau < 1:
@@ -112,22 +136,29 @@ def iter_records(
     warm = warmup
     for sample in samples:
         wanted = [k for k in range(sample.num_objects) if mode == "single"] or [-1]
-        wanted = [k for k in wanted if skip is None or not skip((sample.id, k))]
+        wanted = [k for k in wanted if skip is None or not skip((sample.id, k, repeat))]
         if not wanted:
             continue
         if warm:
             _warm_up(model, sample)
             warm = False
-        t_image = _timed_set_image(model, sample.image)
+        t_image = _timed_set_image(model, sample.image, clock)
         if mode == "single":
             for k in wanted:
-                yield run_single(model, sample, k, protocol=proto, max_clicks=max_clicks,
-                                 stop_iou=0.90 if iou_thr is None else iou_thr, t_image=t_image)
+                rng = sample_rng(seed, f"{sample.id}#{k}#{repeat}")
+                record = run_single(
+                    model, sample, k, protocol=proto, max_clicks=max_clicks,
+                    stop_iou=0.90 if iou_thr is None else iou_thr, t_image=t_image,
+                    perturbation=perturbation, rng=rng, clock=clock)
+                yield _finish(record, repeat, peak_memory_mb())
         else:
             rng = shared_stream or sample_rng(seed, sample.id)
-            yield run_mist(model, sample, protocol=proto, strategy=strategy, rng=rng, tau=tau,
-                           beta=beta, iou_thr=0.85 if iou_thr is None else iou_thr,
-                           t_image=t_image)
+            record = run_mist(
+                model, sample, protocol=proto, strategy=strategy, rng=rng, tau=tau, beta=beta,
+                iou_thr=0.85 if iou_thr is None else iou_thr, t_image=t_image,
+                perturbation=perturbation,
+                perturb_rng=sample_rng(seed, f"{sample.id}#perturb#{repeat}"), clock=clock)
+            yield _finish(record, repeat, peak_memory_mb())
 
 
 def evaluate(model, samples: Iterable[Sample], **kwargs) -> list[dict]:

@@ -7,25 +7,59 @@ from pathlib import Path
 import pandas as pd
 
 from isbench.metrics.summary import COLUMNS, summarize
-from isbench.records import SUMMARY_FILE, find_runs, read_config, read_records
+from isbench.records import CONFIG_FILE, SUMMARY_FILE, find_runs, read_config, read_records
+from isbench.sharding import merge_shards
 
-__all__ = ["run_summary", "write_run_summary", "leaderboard", "format_table"]
+__all__ = ["add_deltas", "format_table", "leaderboard", "load_run", "run_summary",
+           "summary_row", "write_run_summary"]
+
+_MATCH = ("model", "dataset", "mode", "strategy", "protocol")
 
 
-def run_summary(run_dir: str | Path, records: list[dict] | None = None) -> dict:
-    """The summary row of one run, from its ``config.json`` and records."""
-    cfg = read_config(run_dir)
-    records = read_records(run_dir) if records is None else records
+def load_run(run_dir: str | Path) -> tuple[dict, list[dict]]:
+    """(config, records) of a run; shards not merged yet are combined in memory (ValueError
+    names missing or incomplete shards)."""
+    if (Path(run_dir) / CONFIG_FILE).exists():
+        return read_config(run_dir), read_records(run_dir)
+    return merge_shards(run_dir, write=False)
+
+
+def summary_row(cfg: dict, records: list[dict]) -> dict:
+    """The summary row of a run's config and records."""
     labels = {k: cfg[k] for k in ("model", "dataset", "strategy")}
     labels["protocol"] = cfg["protocol"]["name"]
+    labels["perturb"] = cfg.get("perturbation", {}).get("kind", "none")
     return summarize(records, mode=cfg["mode"], max_clicks=cfg["max_clicks"],
                      iou_thr=cfg["iou_thr"], nof_rule=cfg["protocol"]["nof_rule"], labels=labels)
 
 
+def run_summary(run_dir: str | Path) -> dict:
+    """The summary row of one run directory."""
+    return summary_row(*load_run(run_dir))
+
+
+def add_deltas(rows: list[dict]) -> list[dict]:
+    """Fill ΔNoC@90 / ΔNCI of each perturbed row from the clean row of the same model,
+    dataset, mode, strategy and protocol (perturbed minus clean), where one exists."""
+    clean = {tuple(r[k] for k in _MATCH): r for r in rows if r["perturb"] == "none"}
+    for r in rows:
+        base = clean.get(tuple(r[k] for k in _MATCH))
+        if r["perturb"] == "none" or base is None:
+            continue
+        for col in ("NoC@90", "NCI"):
+            if r[col] is not None and base[col] is not None:
+                r[f"Δ{col}"] = r[col] - base[col]
+    return rows
+
+
 def write_run_summary(run_dir: str | Path) -> dict:
-    """Recompute and write a run's ``summary.csv``; return the row."""
-    row = run_summary(run_dir)
-    pd.DataFrame([row], columns=COLUMNS).to_csv(Path(run_dir) / SUMMARY_FILE, index=False)
+    """Recompute and write a run's ``summary.csv`` (deltas against a clean sibling run in
+    the same parent folder, if any); return the row."""
+    run_dir = Path(run_dir)
+    siblings = [d for d in find_runs([run_dir.parent]) if d.parent == run_dir.parent]
+    rows = add_deltas([run_summary(d) for d in siblings])
+    row = next(r for d, r in zip(siblings, rows, strict=True) if d.resolve() == run_dir.resolve())
+    pd.DataFrame([row], columns=COLUMNS).to_csv(run_dir / SUMMARY_FILE, index=False)
     return row
 
 
@@ -33,18 +67,24 @@ def leaderboard(paths) -> pd.DataFrame:
     """One row per run found under ``paths`` (ValueError if none)."""
     runs = find_runs(paths)
     if not runs:
-        raise ValueError(f"no run directories (config.json + samples.jsonl) under {list(map(str, paths))}")
-    rows = [run_summary(r) for r in runs]
-    return pd.DataFrame(rows, columns=COLUMNS).sort_values(["mode", "dataset", "strategy", "model"])
+        raise ValueError("no run directories (config.json + samples.jsonl) under "
+                         f"{', '.join(map(str, paths))}")
+    rows = add_deltas([run_summary(r) for r in runs])
+    df = pd.DataFrame(rows, columns=COLUMNS)
+    return df.sort_values(["mode", "dataset", "strategy", "model", "perturb"])
 
 
 def format_table(df: pd.DataFrame) -> str:
     """The leaderboard as a printable table: empty columns dropped, numbers rounded."""
     shown = df.dropna(axis=1, how="all").copy()
+    if "repeats" in shown and (shown["repeats"].fillna(1) == 1).all():
+        shown = shown.drop(columns="repeats")
     for col in shown.columns:
-        if col in ("t_image", "t_click", "SPC"):
+        if col in ("t_image", "t_click", "SPC", "t_total"):
             shown[col] = shown[col].map(lambda v: f"{v * 1000:.1f}ms" if pd.notna(v) else "")
-        elif col in ("samples", "NoF@85", "NoF@90", "NoF*@85", "NoF*@90", "NFO", "NFI"):
+        elif col == "peak_mem_MB":
+            shown[col] = shown[col].map(lambda v: f"{v:.0f}" if pd.notna(v) else "")
+        elif col in ("samples", "NoF@85", "NoF@90", "NoF*@85", "NoF*@90", "NFO", "NFI", "repeats"):
             shown[col] = shown[col].map(lambda v: f"{int(v)}" if pd.notna(v) else "")
         elif shown[col].dtype.kind == "f":
             shown[col] = shown[col].map(lambda v: f"{v:.3f}" if pd.notna(v) else "")

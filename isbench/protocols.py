@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-__all__ = ["Protocol", "PROTOCOLS", "get_protocol"]
+__all__ = ["PROTOCOLS", "Protocol", "get_protocol"]
 
 
 @dataclass(frozen=True)

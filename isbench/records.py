@@ -11,8 +11,16 @@ import json
 import math
 from pathlib import Path
 
-__all__ = ["RECORDS_FILE", "CONFIG_FILE", "SUMMARY_FILE", "read_records", "RecordWriter",
-           "read_config", "write_json", "find_runs"]
+__all__ = [
+    "CONFIG_FILE",
+    "RECORDS_FILE",
+    "SUMMARY_FILE",
+    "RecordWriter",
+    "find_runs",
+    "read_config",
+    "read_records",
+    "write_json",
+]
 
 RECORDS_FILE, CONFIG_FILE, SUMMARY_FILE = "samples.jsonl", "config.json", "summary.csv"
 
@@ -32,9 +40,9 @@ def _complete_lines(path: Path) -> tuple[list[dict], int]:
     return records, end
 
 
-def read_records(run_dir: str | Path) -> list[dict]:
-    """Every complete record of a run, in the order written."""
-    return _complete_lines(Path(run_dir) / RECORDS_FILE)[0]
+def read_records(run_dir: str | Path, name: str = RECORDS_FILE) -> list[dict]:
+    """Every complete record of a run (or of one of its shard files), in the order written."""
+    return _complete_lines(Path(run_dir) / name)[0]
 
 
 def _clean(value):
@@ -51,8 +59,8 @@ def _clean(value):
 class RecordWriter:
     """Appends records to ``samples.jsonl``, one flushed line each (context manager)."""
 
-    def __init__(self, run_dir: str | Path) -> None:
-        path = Path(run_dir) / RECORDS_FILE
+    def __init__(self, run_dir: str | Path, name: str = RECORDS_FILE) -> None:
+        path = Path(run_dir) / name
         _, end = _complete_lines(path)
         if path.exists() and path.stat().st_size != end:
             with path.open("r+b") as fh:  # drop a torn last line before appending
@@ -66,7 +74,7 @@ class RecordWriter:
     def close(self) -> None:
         self._fh.close()
 
-    def __enter__(self) -> "RecordWriter":
+    def __enter__(self) -> RecordWriter:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -84,11 +92,16 @@ def read_config(run_dir: str | Path) -> dict:
 
 
 def find_runs(paths) -> list[Path]:
-    """Run directories (holding config.json and samples.jsonl) under ``paths``, sorted."""
+    """Run directories under ``paths``, sorted: those holding config.json and samples.jsonl,
+    and those holding shard files not merged yet."""
     runs = set()
     for p in map(Path, paths):
         if not p.exists():
             raise ValueError(f"results path {str(p)!r} does not exist")
-        candidates = [p] if (p / CONFIG_FILE).exists() else [c.parent for c in p.rglob(CONFIG_FILE)]
-        runs.update(c for c in candidates if (c / RECORDS_FILE).exists())
+        configs = list(p.rglob("config*.json"))
+        for c in configs:
+            if c.name == CONFIG_FILE and (c.parent / RECORDS_FILE).exists():
+                runs.add(c.parent)
+            elif c.name.startswith("config.shard-") and not (c.parent / CONFIG_FILE).exists():
+                runs.add(c.parent)
     return sorted(runs)

@@ -12,7 +12,7 @@ import importlib
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 
-__all__ = ["ModelEntry", "MODELS", "ENTRY_POINT_GROUP", "resolve_target", "model_entry"]
+__all__ = ["ENTRY_POINT_GROUP", "MODELS", "ModelEntry", "model_entry", "resolve_target"]
 
 ENTRY_POINT_GROUP = "isbench.models"
 

@@ -9,16 +9,20 @@ from __future__ import annotations
 
 import time
 
+import cv2
 import numpy as np
 
 from isbench.adapters.base import MultiInstanceAdapter, SingleInstanceAdapter
 from isbench.metrics.iou import iou, label_map, object_ious
 from isbench.protocols import Protocol
 from isbench.strategies.objects import make_chooser
-from isbench.strategies.placement import disk_offsets, error_click, farthest_point
+from isbench.strategies.perturb import Perturbation, jitter_point, place_click
+from isbench.strategies.placement import disk_offsets, farthest_point
 from isbench.types import Click, Sample
 
-__all__ = ["run_single", "run_mist", "probability_threshold"]
+__all__ = ["NO_PERTURBATION", "fused_labels", "probability_threshold", "run_mist", "run_single"]
+
+NO_PERTURBATION = Perturbation()
 
 
 def probability_threshold(model, protocol: Protocol) -> float:
@@ -40,10 +44,18 @@ class _Exclusion:
         self.map[ys[inside], xs[inside]] = True
 
 
-def _timed(fn, *args):
-    start = time.perf_counter()
+def _timed(clock, fn, *args):
+    """(fn(*args), seconds) read with ``clock`` (which synchronises a GPU if needed)."""
+    start = clock()
     out = fn(*args)
-    return out, time.perf_counter() - start
+    return out, clock() - start
+
+
+def _click_kind(perturbation: Perturbation, plan: dict[int, str], index: int) -> str:
+    """Kind of click number ``index`` (0-based; ``plan`` counts corrective clicks)."""
+    if perturbation.kind == "jitter":
+        return "jitter"
+    return plan.get(index - 1, "normal") if index else "normal"
 
 
 def _predict_single(model, clicks: tuple[Click, ...], prev: np.ndarray | None, shape):
@@ -64,11 +76,15 @@ def run_single(
     max_clicks: int = 20,
     stop_iou: float = 0.90,
     t_image: float = 0.0,
+    perturbation: Perturbation = NO_PERTURBATION,
+    rng: np.random.Generator | None = None,
+    clock=time.perf_counter,
 ) -> dict:
     """NoC protocol for object ``object_id`` of an image already given to ``model.set_image``.
 
     Each click goes on the larger error region (RITM's clicker); the loop stops when the
     IoU reaches ``stop_iou`` or after ``max_clicks``. Every other instance is background.
+    ``perturbation`` draws its plan and offsets from ``rng``.
     """
     gt = sample.masks[object_id]
     valid = None if sample.ignore is None else ~sample.ignore
@@ -79,13 +95,20 @@ def run_single(
     not_gt_valid = ~gt if valid is None else ~gt & valid
     model.object_state = {}
     pred = np.zeros(shape, dtype=bool)
+    plan = perturbation.plan(rng, max_clicks - 1)
     prev, clicks, ious, t_click = None, [], [], []
     for k in range(max_clicks):
-        y, x, positive = error_click(gt_valid & ~pred, not_gt_valid & pred, exclusion.map)
+        kind = _click_kind(perturbation, plan, k)
+        previous = (clicks[-1].y, clicks[-1].x) if clicks else (0, 0)
+        y, x, from_fn = place_click(kind, gt_valid & ~pred, not_gt_valid & pred, gt_valid & pred,
+                                    exclusion.map, previous, rng, perturbation.sigma)
+        positive = bool(gt[y, x]) if from_fn is None else from_fn
+        if kind == "false":
+            positive = not positive
         exclusion.add(y, x)
         # Clicks given to the model name object 0: the one being segmented.
-        clicks.append(Click(y, x, positive, 0 if positive else None, 0, k))
-        prev, dt = _timed(_predict_single, model, tuple(clicks), prev, shape)
+        clicks.append(Click(y, x, positive, 0 if positive else None, 0, k, kind))
+        prev, dt = _timed(clock, _predict_single, model, tuple(clicks), prev, shape)
         pred = prev > thr
         ious.append(iou(gt, pred, valid))
         t_click.append(dt)
@@ -105,19 +128,43 @@ def run_single(
     }
 
 
-def _masks_from_probs(probs: np.ndarray, thr: float, fused: bool) -> np.ndarray:
-    """(N, H, W) bool masks: argmax with the background at ``thr``, or each object alone."""
-    if not fused:
-        return probs > thr
-    best = probs.argmax(axis=0)
-    keep = np.take_along_axis(probs, best[None], axis=0)[0] > thr
-    return (best[None] == np.arange(len(probs))[:, None, None]) & keep[None]
+def _false_label(label: int, target: int, n_obj: int, rng) -> int:
+    """The wrong label of a false MIST click (-1 = background)."""
+    if label < 0:
+        return max(target, 0)
+    if n_obj == 1:
+        return -1
+    others = [k for k in range(n_obj) if k != label]
+    return int(others[int(rng.integers(len(others)))])
 
 
-def _mist_ious(gt_labels, gt_masks, masks, disjoint_gt, fused, valid) -> np.ndarray:
-    if disjoint_gt and fused:
-        return object_ious(gt_labels, label_map(masks), len(masks), valid)
-    return np.array([iou(g, p, valid) for g, p in zip(gt_masks, masks)], dtype=np.float64)
+def fused_labels(probs: np.ndarray, thr: float) -> np.ndarray:
+    """(H, W) label map (0 background, k+1 object k) of argmax over [thr, probs...].
+
+    The first maximum wins, so the background wins ties with the threshold and a lower
+    object index wins ties between objects (numpy ``argmax`` semantics).
+    """
+    n, shape = len(probs), probs.shape[1:]
+    if n > 254:
+        best = probs.argmax(axis=0)
+        keep = np.take_along_axis(probs, best[None], axis=0)[0] > thr
+        return np.where(keep, best + 1, 0).astype(np.int32)
+    best = np.full(shape, thr, dtype=np.float32)
+    labels = np.zeros(shape, dtype=np.uint8)
+    for k in range(n):  # label k+1 where object k beats everything before it; k rises
+        above = cv2.compare(probs[k], best, cv2.CMP_GT)
+        cv2.max(best, probs[k], dst=best)
+        cv2.max(labels, cv2.bitwise_and(above, k + 1), dst=labels)
+    return labels
+
+
+def _object_ious(gt_labels, gt_masks, disjoint_gt, pred_labels, pred_masks, valid):
+    """Per-object IoUs: one joint histogram when both sides are disjoint label maps."""
+    if disjoint_gt and pred_masks is None:
+        return object_ious(gt_labels, pred_labels, len(gt_masks), valid)
+    if pred_masks is None:
+        pred_masks = [pred_labels == k + 1 for k in range(len(gt_masks))]
+    return np.array([iou(g, p, valid) for g, p in zip(gt_masks, pred_masks)], dtype=np.float64)
 
 
 def run_mist(
@@ -131,12 +178,18 @@ def run_mist(
     beta: int = 10,
     iou_thr: float = 0.85,
     t_image: float = 0.0,
+    perturbation: Perturbation = NO_PERTURBATION,
+    perturb_rng: np.random.Generator | None = None,
+    clock=time.perf_counter,
 ) -> dict:
     """DynaMITe's multi-instance loop on an image already given to ``model.set_image``.
 
     One positive click per object first, then one click per step on the object the
     strategy picks (labelled by whichever object's pixel it lands on), until every
     object reaches ``iou_thr`` or the image has had ``tau`` clicks per object.
+    ``rng`` drives the strategy; ``perturb_rng`` the perturbation's plan and offsets.
+    A false click names the wrong object: a positive click becomes background (one
+    object) or another object, a negative click a positive one for the target.
     """
     gt_masks = sample.masks
     n_obj = sample.num_objects
@@ -149,49 +202,65 @@ def run_mist(
     exclusion = _Exclusion(shape, protocol.mist_exclusion_radius)
     chooser = make_chooser(strategy, n_obj, beta)
 
+    plan = perturbation.plan(perturb_rng, tau * n_obj - n_obj)
+    jitter = perturbation.kind == "jitter"
     clicks: list[Click] = []
     for k in range(n_obj):
-        y, x = farthest_point(gt_masks[k] if valid is None else gt_masks[k] & valid)
-        clicks.append(Click(y, x, True, k, k, k))
+        region = gt_masks[k] if valid is None else gt_masks[k] & valid
+        y, x = farthest_point(region)
+        if jitter:
+            y, x = jitter_point(region, y, x, perturb_rng, perturbation.sigma)
+        clicks.append(Click(y, x, True, k, k, k, "jitter" if jitter else "normal"))
     for c in clicks:
         exclusion.add(c.y, c.x)
 
     def predict():
-        probs, dt = _timed(model.predict, tuple(clicks), n_obj)
+        """Probabilities, label map, per-object masks (None when fused) and IoUs."""
+        probs, dt = _timed(clock, model.predict, tuple(clicks), n_obj)
         probs = model.check_output(probs, (n_obj, *shape))
-        masks = _masks_from_probs(probs, thr, fused_in_loop)
-        return probs, masks, _mist_ious(gt_labels, gt_masks, masks, disjoint_gt, fused_in_loop,
-                                        valid), dt
+        if fused_in_loop:
+            labels, masks = fused_labels(probs, thr), None
+        else:  # objects refined independently: each thresholded on its own
+            masks = probs > thr
+            labels = label_map(masks)
+        ious = _object_ious(gt_labels, gt_masks, disjoint_gt, labels, masks, valid)
+        return probs, labels, masks, ious, dt
 
-    probs, masks, ious, dt = predict()
+    probs, pred_labels, masks, ious, dt = predict()
     history, t_click = [ious.tolist()], [dt]
     while len(clicks) < tau * n_obj and not (ious >= iou_thr).all():
+        kind = "jitter" if jitter else plan.get(len(clicks) - n_obj, "normal")
         if chooser.joint:
-            pred_labels = label_map(masks)
-            y, x = farthest_point(pred_labels != gt_labels, exclusion.map)
+            error = pred_labels != gt_labels
+            y, x = farthest_point(error, exclusion.map)
             # The object whose error it is: the true one, or the one wrongly predicted there.
             target = int(gt_labels[y, x] or pred_labels[y, x]) - 1
+            fn, fp, kept = error, np.zeros_like(error), (pred_labels == gt_labels) & (gt_labels > 0)
         else:
             target = chooser.choose(ious, iou_thr, rng)
             if target is None:
                 break
-            gt_t, pred_t = gt_masks[target], masks[target]
-            fn, fp = gt_t & ~pred_t, ~gt_t & pred_t
+            gt_t = gt_masks[target]
+            pred_t = pred_labels == target + 1 if masks is None else masks[target]
+            fn, fp, kept = gt_t & ~pred_t, ~gt_t & pred_t, gt_t & pred_t
             if valid is not None:
-                fn, fp = fn & valid, fp & valid
-            y, x, _ = error_click(fn, fp, exclusion.map)
+                fn, fp, kept = fn & valid, fp & valid, kept & valid
+        if kind != "normal" or not chooser.joint:
+            y, x, _ = place_click(kind, fn, fp, kept, exclusion.map,
+                                  (clicks[-1].y, clicks[-1].x), perturb_rng, perturbation.sigma)
         label = int(gt_labels[y, x]) - 1
+        if kind == "false":
+            label = _false_label(label, target, n_obj, perturb_rng)
         clicks.append(Click(y, x, label >= 0, label if label >= 0 else None,
-                            target if target >= 0 else None, len(clicks)))
+                            target if target >= 0 else None, len(clicks), kind))
         exclusion.add(y, x)
-        probs, masks, ious, dt = predict()
+        probs, pred_labels, masks, ious, dt = predict()
         history.append(ious.tolist())
         t_click.append(dt)
-    if fused_in_loop:
-        final = ious
-    else:
-        final = _mist_ious(gt_labels, gt_masks, _masks_from_probs(probs, thr, True), disjoint_gt,
-                           True, valid)
+    final = ious
+    if not fused_in_loop:
+        final = _object_ious(gt_labels, gt_masks, disjoint_gt, fused_labels(probs, thr), None,
+                             valid)
     return {
         "sample_id": sample.id,
         "num_objects": n_obj,

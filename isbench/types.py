@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["Click", "Sample", "CLICK_KINDS"]
+__all__ = ["CLICK_KINDS", "Click", "Sample"]
 
 CLICK_KINDS = ("normal", "repetitive", "false", "jitter")
 
@@ -62,7 +62,8 @@ class Sample:
         image, masks = np.asarray(self.image), np.asarray(self.masks)
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
             raise ValueError(
-                f"sample {self.id!r}: image must be (H, W, 3) uint8, got {image.shape} {image.dtype}"
+                f"sample {self.id!r}: image must be (H, W, 3) uint8, "
+                f"got {image.shape} {image.dtype}"
             )
         if masks.ndim == 2:
             masks = masks[None]

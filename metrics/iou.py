@@ -8,6 +8,7 @@ can use). A value equal to the threshold counts as reached.
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 __all__ = ["iou", "label_map", "object_ious"]
@@ -33,18 +34,27 @@ def label_map(masks: np.ndarray) -> np.ndarray:
 
 
 def object_ious(
-    gt_labels: np.ndarray, pred_labels: np.ndarray, num_objects: int, valid: np.ndarray | None = None
+    gt_labels: np.ndarray,
+    pred_labels: np.ndarray,
+    num_objects: int,
+    valid: np.ndarray | None = None,
 ) -> np.ndarray:
     """(N,) float64 IoUs of every object from two disjoint label maps (0 = background).
 
     One joint histogram of the two maps gives every intersection and area at once.
     """
     n = num_objects + 1
-    joint = gt_labels.astype(np.int64) * n + pred_labels
-    if valid is not None:
-        joint = joint[valid]
-    hist = np.bincount(joint.ravel(), minlength=n * n).reshape(n, n)
-    inter = np.diagonal(hist)[1:].astype(np.float64)
+    # uint8 joint labels: one OpenCV histogram (float32 counts are exact below 2**24 pixels)
+    if n * n <= 256 and valid is None and gt_labels.size < 2**24:
+        joint = gt_labels.astype(np.uint8) * np.uint8(n) + pred_labels.astype(np.uint8)
+        hist = cv2.calcHist([joint], [0], None, [n * n], [0, n * n]).reshape(n, n)
+    else:
+        joint = gt_labels.astype(np.int64) * n + pred_labels
+        if valid is not None:
+            joint = joint[valid]
+        hist = np.bincount(joint.ravel(), minlength=n * n).reshape(n, n)
+    hist = hist.astype(np.float64)
+    inter = np.diagonal(hist)[1:]
     union = hist.sum(axis=1)[1:] + hist.sum(axis=0)[1:] - inter
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(union == 0, 1.0, inter / union)

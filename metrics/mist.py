@@ -7,11 +7,11 @@ IoU = mean_m mean_k u_mk (image-weighted).
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["nci", "nfo", "nfi", "mean_final_iou", "failures_by_area"]
+__all__ = ["failures_by_area", "mean_final_iou", "nci", "nfi", "nfo"]
 
 
 def nci(records: Sequence[dict]) -> float:

@@ -7,11 +7,11 @@ with ``>=``; a record never reaching a threshold counts ``max_clicks`` clicks.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["noc", "nof", "miou_at"]
+__all__ = ["miou_at", "noc", "nof"]
 
 
 def _first_reached(ious: Sequence[float], thr: float) -> int | None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-__all__ = ["farthest_point", "error_click", "disk_offsets"]
+__all__ = ["disk_offsets", "error_click", "farthest_point"]
 
 
 def _bbox(mask: np.ndarray) -> tuple[int, int, int, int] | None:
@@ -85,6 +85,14 @@ def error_click(
     if d_fn > d_fp:
         return y_fn, x_fn, True
     return y_fp, x_fp, False
+
+
+def distance_at(mask: np.ndarray, y: int, x: int) -> float:
+    """Euclidean distance from mask pixel (y, x) to the nearest non-mask pixel or border."""
+    box = _bbox(mask)
+    if box is None or not mask[y, x]:
+        return 0.0
+    return float(np.sqrt(_squared_distances(mask, box)[y - box[0], x - box[2]]))
 
 
 def disk_offsets(radius: int) -> tuple[np.ndarray, np.ndarray]:

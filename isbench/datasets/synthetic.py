@@ -60,7 +60,7 @@ def _shape_mask(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
         pts = np.stack([cx + radii * np.cos(ang), cy + radii * np.sin(ang)], 1)
         cv2.fillPoly(m, [pts.round().astype(np.int32)], 1)
     elif kind == "box":
-        size = (float(rng.uniform(side / 10, side / 2.5)), float(rng.uniform(side / 10, side / 2.5)))
+        size = tuple(float(v) for v in rng.uniform(side / 10, side / 2.5, 2))
         box = cv2.boxPoints(((cx, cy), size, float(rng.uniform(0, 90))))
         cv2.fillPoly(m, [box.round().astype(np.int32)], 1)
     else:  # thin bent bar: thin parts

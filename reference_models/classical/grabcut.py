@@ -4,18 +4,18 @@ Positive clicks stamp definite foreground disks, negative clicks definite backgr
 disks; a wider disk around each positive click and the previous mask are "probable
 foreground", everything else "probable background". OpenCV's GrabCut (GMM colour
 models + graph cut) then labels a window around the probable foreground (``margin``
-times its size on each side); outside the window is background. Its k-means initialisation is seeded on
-every call, so a prediction depends only on its inputs.
+times its size on each side); outside the window is background. Its k-means
+initialisation is seeded on every call, so a prediction depends only on its inputs.
 """
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import cv2
 import numpy as np
-
 from isbench.adapters.base import SingleInstanceAdapter
+
 from isbench.types import Click
 
 __all__ = ["GrabCutAdapter"]
