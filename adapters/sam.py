@@ -30,9 +30,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-
 from isbench.adapters.base import SingleInstanceAdapter
 from isbench.adapters.fusion import ArgmaxFusion
+
 from isbench.types import Click
 
 __all__ = [

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from isbench.adapters.sam import VARIANTS
 
 from isbench import adapters
-from isbench.adapters.sam import VARIANTS
 from isbench.types import Click
 
 

@@ -8,6 +8,7 @@ import path, so listing models imports no model code.
 
 from __future__ import annotations
 
+import difflib
 import importlib
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
@@ -91,11 +92,14 @@ def plugin_entries() -> dict[str, str]:
 
 
 def model_entry(name: str) -> ModelEntry:
-    """The entry for a registered or plug-in name (ValueError naming the known ones)."""
+    """The entry for a registered or plug-in name (ValueError naming the closest ones)."""
     if name in MODELS:
         return MODELS[name]
     plugins = plugin_entries()
     if name in plugins:
         return ModelEntry(plugins[name], "unknown", f"plug-in ({plugins[name]})")
-    known = ", ".join(sorted(MODELS) + sorted(plugins))
-    raise ValueError(f"unknown model {name!r}: expected one of {known} or 'package.module:Class'")
+    # Too many names to list them all in one line: suggest the closest few.
+    close = difflib.get_close_matches(name, [*MODELS, *plugins], n=3, cutoff=0.5)
+    hint = f" (closest: {', '.join(close)})" if close else ""
+    raise ValueError(f"unknown model {name!r}{hint}: expected a name from 'isbench list' "
+                     "or 'package.module:Class'")

@@ -17,10 +17,10 @@ import numpy as np
 import pytest
 import torch
 from click.testing import CliRunner
-
-from isbench import adapters
 from isbench.adapters.fusion import ArgmaxFusion
 from isbench.adapters.sam import SamMultiAdapter, logits_to_probs
+
+from isbench import adapters
 from isbench.cli import main
 from isbench.types import Click
 

@@ -12,9 +12,9 @@ import sys
 import numpy as np
 import pytest
 import torch
+from isbench.adapters import sam
 
 from isbench import adapters
-from isbench.adapters import sam
 from isbench.registry import MODELS
 from isbench.types import Click
 
