@@ -6,6 +6,7 @@ its official builder, saved to a temporary folder and loaded through
 
     python benchmarks/sam_speed.py                       # sam-vit-b and sam2.1-hiera-tiny
     python benchmarks/sam_speed.py --variants sam2.1-hiera-small --threads 2 --repeats 3
+    python benchmarks/sam_speed.py --variants sam2.1-hiera-tiny --objects 7  # batched decoding
 """
 
 from __future__ import annotations
@@ -45,7 +46,27 @@ def clicks_for(h: int, w: int, n: int, rng: np.random.Generator) -> list[Click]:
             for i, (y, x) in enumerate(zip(ys, xs))]
 
 
-def bench(name: str, folder: Path, repeats: int, clicks: int, size: tuple[int, int]) -> str:
+def batched_vs_loop(model, objects: int, size: tuple[int, int]) -> str:
+    """Median ms of one decoder call for ``objects`` prompts of 2 clicks vs one call each."""
+    rng = np.random.default_rng(1)
+    coords = rng.uniform(0, min(size), (objects, 2, 2)).astype(np.float32)
+    labels = np.ones((objects, 2), dtype=np.int64)
+    mask_in = rng.normal(0, 3, (objects, 1, 256, 256)).astype(np.float32)
+    t_batch, t_loop = [], []
+    for _ in range(3):
+        start = time.perf_counter()
+        model.decode(coords, labels, mask_in, False)
+        t_batch.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        for b in range(objects):
+            model.decode(coords[b:b + 1], labels[b:b + 1], mask_in[b:b + 1], False)
+        t_loop.append(time.perf_counter() - start)
+    return (f"  {objects} objects: batched {np.median(t_batch) * 1e3:.1f} ms, "
+            f"one by one {np.median(t_loop) * 1e3:.1f} ms")
+
+
+def bench(name: str, folder: Path, repeats: int, clicks: int, size: tuple[int, int],
+          objects: int) -> str:
     """One line: load time, set_image median, first-click and later-click medians (seconds)."""
     path = save_random_checkpoint(name, folder)
     start = time.perf_counter()
@@ -64,9 +85,10 @@ def bench(name: str, folder: Path, repeats: int, clicks: int, size: tuple[int, i
             model.predict(tuple(seq[:n]), None)
             (t_first if n == 1 else t_later).append(time.perf_counter() - start)
     path.unlink()
-    return (f"{name:22s} load {t_load:6.2f}s  set_image median {np.median(t_image):7.3f}s "
+    line = (f"{name:22s} load {t_load:6.2f}s  set_image median {np.median(t_image):7.3f}s "
             f"(min {min(t_image):.3f})  first click {np.median(t_first) * 1e3:7.1f} ms  "
             f"later clicks {np.median(t_later) * 1e3:7.1f} ms")
+    return line + (f"\n{batched_vs_loop(model, objects, size)}" if objects else "")
 
 
 def main() -> None:
@@ -76,6 +98,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     parser.add_argument("--repeats", type=int, default=2, help="images per variant")
     parser.add_argument("--clicks", type=int, default=10, help="clicks per image")
+    parser.add_argument("--objects", type=int, default=0,
+                        help="also time one batched decoder call for this many objects")
     parser.add_argument("--size", type=int, nargs=2, default=[480, 640], metavar=("H", "W"))
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -84,7 +108,8 @@ def main() -> None:
           "mask_input logits")
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.variants:
-            print(bench(name, Path(tmp), args.repeats, args.clicks, tuple(args.size)), flush=True)
+            print(bench(name, Path(tmp), args.repeats, args.clicks, tuple(args.size),
+                        args.objects), flush=True)
 
 
 if __name__ == "__main__":
