@@ -44,6 +44,34 @@ MODELS: dict[str, ModelEntry] = {
         "single",
         "OpenCV GrabCut seeded from the clicks (no weights)",
     ),
+    "simpleclick-vit-xt": ModelEntry(
+        "isbench.adapters.simpleclick:SimpleClickAdapter",
+        "single",
+        "SimpleClick ViT-xTiny/16 (ICCV 2023), official zoom-in + flip; official .pth",
+        kwargs={"variant": "vit-xt"},
+        needs_checkpoint=True,
+    ),
+    "simpleclick-vit-b": ModelEntry(
+        "isbench.adapters.simpleclick:SimpleClickAdapter",
+        "single",
+        "SimpleClick ViT-B/16 (ICCV 2023), official zoom-in + flip; official .pth",
+        kwargs={"variant": "vit-b"},
+        needs_checkpoint=True,
+    ),
+    "simpleclick-vit-l": ModelEntry(
+        "isbench.adapters.simpleclick:SimpleClickAdapter",
+        "single",
+        "SimpleClick ViT-L/16 (ICCV 2023), official zoom-in + flip; official .pth",
+        kwargs={"variant": "vit-l"},
+        needs_checkpoint=True,
+    ),
+    "simpleclick-vit-h": ModelEntry(
+        "isbench.adapters.simpleclick:SimpleClickAdapter",
+        "single",
+        "SimpleClick ViT-H/14 (ICCV 2023), official zoom-in + flip; official .pth",
+        kwargs={"variant": "vit-h"},
+        needs_checkpoint=True,
+    ),
 }
 
 # Segment Anything family through the official packages (adapters/sam.py): name -> summary.
