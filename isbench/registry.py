@@ -8,6 +8,7 @@ import path, so listing models imports no model code.
 
 from __future__ import annotations
 
+import difflib
 import importlib
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
@@ -90,6 +91,30 @@ MODELS: dict[str, ModelEntry] = {
     "dynamite-mitb0": _dynamite("mitb0", "Segformer-B0"),
 }
 
+# Segment Anything family through the official packages (adapters/sam.py): name -> summary.
+_SAM_MODELS = {
+    "sam-vit-b": "SAM ViT-B (segment-anything; sam_vit_b_01ec64.pth)",
+    "sam-vit-l": "SAM ViT-L (segment-anything; sam_vit_l_0b3195.pth)",
+    "sam-vit-h": "SAM ViT-H (segment-anything; sam_vit_h_4b8939.pth)",
+    **{
+        f"{gen}-hiera-{size}": f"{title} Hiera-{size} ({gen}_hiera_{size.replace('-', '_')}.pt)"
+        for gen, title in (("sam2", "SAM 2"), ("sam2.1", "SAM 2.1"))
+        for size in ("tiny", "small", "base-plus", "large")
+    },
+}
+MODELS.update({
+    name: ModelEntry("isbench.adapters.sam:SamAdapter", "single", summary, {"variant": name},
+                     needs_checkpoint=True, extra="sam")
+    for name, summary in _SAM_MODELS.items()
+})
+MODELS.update({
+    f"{name}-batched": ModelEntry(
+        "isbench.adapters.sam:SamMultiAdapter", "multi",
+        f"{summary.split(' (')[0]}: all objects in one batched decoder call", {"variant": name},
+        needs_checkpoint=True, extra="sam")
+    for name, summary in _SAM_MODELS.items()
+})
+
 
 def resolve_target(target: str):
     """Import ``package.module:attr`` and return the attribute (ValueError if absent)."""
@@ -112,11 +137,14 @@ def plugin_entries() -> dict[str, str]:
 
 
 def model_entry(name: str) -> ModelEntry:
-    """The entry for a registered or plug-in name (ValueError naming the known ones)."""
+    """The entry for a registered or plug-in name (ValueError naming the closest ones)."""
     if name in MODELS:
         return MODELS[name]
     plugins = plugin_entries()
     if name in plugins:
         return ModelEntry(plugins[name], "unknown", f"plug-in ({plugins[name]})")
-    known = ", ".join(sorted(MODELS) + sorted(plugins))
-    raise ValueError(f"unknown model {name!r}: expected one of {known} or 'package.module:Class'")
+    # Too many names to list them all in one line: suggest the closest few.
+    close = difflib.get_close_matches(name, [*MODELS, *plugins], n=3, cutoff=0.5)
+    hint = f" (closest: {', '.join(close)})" if close else ""
+    raise ValueError(f"unknown model {name!r}{hint}: expected a name from 'isbench list' "
+                     "or 'package.module:Class'")
