@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 
 from isbench.adapters.base import MultiInstanceAdapter, SingleInstanceAdapter
-from isbench.metrics.iou import iou, label_map, object_ious
+from isbench.metrics.iou import ObjectIoU, iou, label_map
 from isbench.protocols import Protocol
 from isbench.strategies.objects import make_chooser
 from isbench.strategies.perturb import Perturbation, jitter_point, place_click
@@ -151,17 +151,20 @@ def fused_labels(probs: np.ndarray, thr: float) -> np.ndarray:
         return np.where(keep, best + 1, 0).astype(np.int32)
     best = np.full(shape, thr, dtype=np.float32)
     labels = np.zeros(shape, dtype=np.uint8)
+    above = np.empty(shape, dtype=np.uint8)
     for k in range(n):  # label k+1 where object k beats everything before it; k rises
-        above = cv2.compare(probs[k], best, cv2.CMP_GT)
+        cv2.compare(probs[k], best, cv2.CMP_GT, dst=above)
         cv2.max(best, probs[k], dst=best)
-        cv2.max(labels, cv2.bitwise_and(above, k + 1), dst=labels)
+        cv2.bitwise_and(above, k + 1, dst=above)
+        cv2.max(labels, above, dst=labels)
     return labels
 
 
-def _object_ious(gt_labels, gt_masks, disjoint_gt, pred_labels, pred_masks, valid):
-    """Per-object IoUs: one joint histogram when both sides are disjoint label maps."""
-    if disjoint_gt and pred_masks is None:
-        return object_ious(gt_labels, pred_labels, len(gt_masks), valid)
+def _object_ious(joint_iou, gt_masks, pred_labels, pred_masks, valid):
+    """Per-object IoUs: one joint histogram (``joint_iou``, None unless the ground truth is
+    disjoint) when the prediction is a label map, else object by object."""
+    if joint_iou is not None and pred_masks is None:
+        return joint_iou(pred_labels)
     if pred_masks is None:
         pred_masks = [pred_labels == k + 1 for k in range(len(gt_masks))]
     return np.array([iou(g, p, valid) for g, p in zip(gt_masks, pred_masks)], dtype=np.float64)
@@ -195,8 +198,9 @@ def run_mist(
     n_obj = sample.num_objects
     shape = gt_masks.shape[1:]
     gt_labels = label_map(gt_masks)
-    disjoint_gt = int(np.count_nonzero(gt_labels)) == int(gt_masks.sum())
     valid = None if sample.ignore is None else ~sample.ignore
+    disjoint_gt = int(np.count_nonzero(gt_labels)) == int(gt_masks.sum())
+    joint_iou = ObjectIoU(gt_labels, n_obj, valid) if disjoint_gt else None
     thr = probability_threshold(model, protocol)
     fused_in_loop = getattr(model, "fuse", "every-click") == "every-click"
     exclusion = _Exclusion(shape, protocol.mist_exclusion_radius)
@@ -223,7 +227,7 @@ def run_mist(
         else:  # objects refined independently: each thresholded on its own
             masks = probs > thr
             labels = label_map(masks)
-        ious = _object_ious(gt_labels, gt_masks, disjoint_gt, labels, masks, valid)
+        ious = _object_ious(joint_iou, gt_masks, labels, masks, valid)
         return probs, labels, masks, ious, dt
 
     probs, pred_labels, masks, ious, dt = predict()
@@ -259,8 +263,7 @@ def run_mist(
         t_click.append(dt)
     final = ious
     if not fused_in_loop:
-        final = _object_ious(gt_labels, gt_masks, disjoint_gt, fused_labels(probs, thr), None,
-                             valid)
+        final = _object_ious(joint_iou, gt_masks, fused_labels(probs, thr), None, valid)
     return {
         "sample_id": sample.id,
         "num_objects": n_obj,

@@ -79,3 +79,14 @@ def test_summary_timing_and_columns():
     assert row["model"] == "m" and row["samples"] == 1
     assert row["NoC@90"] == 2.0 and row["SPC"] == pytest.approx(1.0)
     assert row["t_image"] == 1.0 and row["t_click"] == 0.5 and row["NCI"] is None
+
+
+def test_object_ious_with_ignore_and_many_objects_match_per_object_ious():
+    rng = np.random.default_rng(1)
+    valid = rng.random((30, 40)) > 0.3
+    for n in (3, 20):  # uint8 histogram path and the general path
+        gt = rng.integers(0, n + 1, (30, 40))
+        pred = rng.integers(0, n + 1, (30, 40))
+        got = object_ious(gt, pred, n, valid)
+        want = [iou(gt == k, pred == k, valid) for k in range(1, n + 1)]
+        assert np.allclose(got, want)
