@@ -43,6 +43,20 @@ MODELS: dict[str, ModelEntry] = {
         "single",
         "OpenCV GrabCut seeded from the clicks (no weights)",
     ),
+    "focalclick-segformer-b0": ModelEntry(
+        "isbench.adapters.focalclick:FocalClickAdapter",
+        "single",
+        "FocalClick SegFormer-B0 (S1/S2 read from the checkpoint), official crop-and-refine",
+        kwargs={"variant": "b0"},
+        needs_checkpoint=True,
+    ),
+    "focalclick-segformer-b3": ModelEntry(
+        "isbench.adapters.focalclick:FocalClickAdapter",
+        "single",
+        "FocalClick SegFormer-B3 (S2), official crop-and-refine",
+        kwargs={"variant": "b3"},
+        needs_checkpoint=True,
+    ),
 }
 
 
