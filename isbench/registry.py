@@ -57,6 +57,24 @@ MODELS: dict[str, ModelEntry] = {
         kwargs={"variant": "b3"},
         needs_checkpoint=True,
     ),
+    "fdrn-b0-segformerb0": ModelEntry(
+        "isbench.adapters.fdrn:FDRNAdapter",
+        "single",
+        "FDRN-B0 (F_θ1 MiT-B0, 3 stages; F_θ2 SegFormer-B0); paper-only, no released weights",
+        kwargs={"extractor": "b0", "predictor": "b0"},
+    ),
+    "fdrn-b1-segformerb0": ModelEntry(
+        "isbench.adapters.fdrn:FDRNAdapter",
+        "single",
+        "FDRN-B1 (F_θ1 MiT-B1, 3 stages; F_θ2 SegFormer-B0); paper-only, no released weights",
+        kwargs={"extractor": "b1", "predictor": "b0"},
+    ),
+    "fdrn-b0-segformerb3": ModelEntry(
+        "isbench.adapters.fdrn:FDRNAdapter",
+        "single",
+        "FDRN-B0 (F_θ1 MiT-B0, 3 stages; F_θ2 SegFormer-B3); paper-only, no released weights",
+        kwargs={"extractor": "b0", "predictor": "b3"},
+    ),
 }
 
 
