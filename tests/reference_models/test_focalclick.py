@@ -27,6 +27,16 @@ from isbench.cli import main
 from isbench.types import Click
 
 
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """The CI machine is shared: one torch thread keeps these small models fast."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+
 @pytest.fixture(scope="module")
 def b0_file(tmp_path_factory):
     torch.manual_seed(0)
@@ -232,7 +242,6 @@ def test_adapter_options_and_progressive_merge(b0_file):
 
 
 def test_end_to_end_both_protocols(tmp_path, b0_file):
-    torch.set_num_threads(1)
     for mode, extra in (("single", ["--max-clicks", "2"]), ("mist", ["--tau", "1"])):
         out = tmp_path / mode
         res = CliRunner().invoke(main, [
