@@ -36,7 +36,6 @@ def _one_thread():
     torch.set_num_threads(n)
 
 
-
 @pytest.fixture(scope="module")
 def b0_file(tmp_path_factory):
     torch.manual_seed(0)
