@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 from isbench.adapters.base import SingleInstanceAdapter
-from isbench.reference_models.focalclick.checkpoint import load_checkpoint
+from isbench.reference_models.focalclick.checkpoint import VARIANTS, load_checkpoint
 from isbench.reference_models.focalclick.inference import focal_step, progressive_merge
 
 from isbench.types import Click
@@ -108,17 +108,17 @@ class FocalPipelineAdapter(SingleInstanceAdapter):
 
 
 class FocalClickAdapter(FocalPipelineAdapter):
-    """FocalClick SegFormer-B0/B3 from a released ClickSEG checkpoint (S1 or S2, read from it).
+    """FocalClick from a released ClickSEG checkpoint (S1 or S2, read from its config).
 
-    checkpoint: path to the official ``{"state_dict", "config"}`` file. variant: "b0" or
-    "b3" (the registry fixes it; a file of the other size is refused).
+    checkpoint: path to the official ``{"state_dict", "config"}`` file. variant: "b0", "b3",
+    "hrnet18s" or "hrnet32" (the registry fixes it; a file of another variant is refused).
     """
 
     def __init__(self, checkpoint: str, variant: str = "b0", **options):
         super().__init__(**options)
-        if variant not in ("b0", "b3"):
-            raise ValueError(f"variant: expected 'b0' or 'b3', got {variant!r}")
-        self.net, facts = load_checkpoint(checkpoint, model_version=variant)
+        if variant not in VARIANTS:
+            raise ValueError(f"variant: expected one of {', '.join(VARIANTS)}, got {variant!r}")
+        self.net, facts = load_checkpoint(checkpoint, variant)
         self._facts = {"checkpoint": facts}
 
     def _coarse(self, x: torch.Tensor, points: torch.Tensor, roi: tuple):

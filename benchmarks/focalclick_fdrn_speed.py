@@ -22,8 +22,10 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import isbench.adapters as adapters  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-from isbench.reference_models.focalclick.checkpoint import save_official_checkpoint  # noqa: E402
-from isbench.reference_models.focalclick.model import FocalClickSegFormer  # noqa: E402
+from isbench.reference_models.focalclick.checkpoint import (  # noqa: E402
+    build,
+    save_official_checkpoint,
+)
 
 from isbench.datasets.synthetic import make_scene  # noqa: E402
 from isbench.types import Click  # noqa: E402
@@ -44,9 +46,10 @@ def _clicks(mask: np.ndarray, n: int, rng: np.random.Generator) -> list[Click]:
 
 
 def _load(name: str, tmp: str, ritm_checkpoint: str | None):
-    if name.startswith("focalclick-segformer-"):
+    if name.startswith("focalclick-"):
         path = os.path.join(tmp, f"{name}.pth")
-        save_official_checkpoint(FocalClickSegFormer(name[-2:], "s2"), path)
+        variant = name.removeprefix("focalclick-").removeprefix("segformer-")
+        save_official_checkpoint(build(variant, "s2"), path)
         return adapters.load(name, checkpoint=path)
     if name.startswith("fdrn-"):
         return adapters.load(name, init="random")

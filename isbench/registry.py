@@ -57,6 +57,20 @@ MODELS: dict[str, ModelEntry] = {
         kwargs={"variant": "b3"},
         needs_checkpoint=True,
     ),
+    "focalclick-hrnet18s": ModelEntry(
+        "isbench.adapters.focalclick:FocalClickAdapter",
+        "single",
+        "FocalClick HRNet18s+OCR (S1/S2 read from the checkpoint), official crop-and-refine",
+        kwargs={"variant": "hrnet18s"},
+        needs_checkpoint=True,
+    ),
+    "focalclick-hrnet32": ModelEntry(
+        "isbench.adapters.focalclick:FocalClickAdapter",
+        "single",
+        "FocalClick HRNet32+OCR (S2), official crop-and-refine",
+        kwargs={"variant": "hrnet32"},
+        needs_checkpoint=True,
+    ),
     "fdrn-b0-segformerb0": ModelEntry(
         "isbench.adapters.fdrn:FDRNAdapter",
         "single",

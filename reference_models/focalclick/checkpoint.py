@@ -13,38 +13,68 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
-from isbench.reference_models.focalclick.model import FocalClickSegFormer
+from isbench.reference_models.focalclick.model import FocalClickHRNet, FocalClickSegFormer
 from torch import nn
 
-__all__ = ["load_checkpoint", "official_config", "save_official_checkpoint"]
+__all__ = ["VARIANTS", "build", "load_checkpoint", "official_config", "save_official_checkpoint"]
 
 SEGFORMER_CLASS = "isegm.model.is_segformer_model.SegFormerModel"
 HRNET_CLASS = "isegm.model.is_hrnet_model.HRNetModel"
 _BN = "torch.nn.modules.batchnorm.BatchNorm2d"
 
+#: Released variants: (class path, the constructor params that identify them).
+VARIANTS = {
+    "b0": (SEGFORMER_CLASS, {"model_version": "b0"}),
+    "b3": (SEGFORMER_CLASS, {"model_version": "b3"}),
+    "hrnet18s": (HRNET_CLASS, {"width": 18, "ocr_width": 48, "small": True}),
+    "hrnet32": (HRNET_CLASS, {"width": 32, "ocr_width": 128, "small": False}),
+}
 
-def official_config(model_version: str, pipeline_version: str) -> dict:
-    """The ``config`` ClickSEG records for ``SegFormerModel`` as trained by FocalClick."""
+FocalClickNet = FocalClickSegFormer | FocalClickHRNet
+
+
+def build(variant: str, pipeline_version: str) -> FocalClickNet:
+    """A randomly initialised network of a released variant."""
+    cls, params = VARIANTS[variant]
+    if cls == SEGFORMER_CLASS:
+        return FocalClickSegFormer(params["model_version"], pipeline_version)
+    return FocalClickHRNet(**params, pipeline_version=pipeline_version)
+
+
+def official_config(variant: str, pipeline_version: str) -> dict:
+    """The ``config`` ClickSEG records for a FocalClick variant as its training config builds it."""
+    cls, identity = VARIANTS[variant]
     specified = {
-        "pipeline_version": pipeline_version, "model_version": model_version,
-        "use_leaky_relu": True, "use_rgb_conv": False, "use_disks": True, "norm_radius": 5,
-        "binary_prev_mask": False, "with_prev_mask": True, "with_aux_output": True,
+        "pipeline_version": pipeline_version, **identity, "use_leaky_relu": True,
+        "use_rgb_conv": False, "use_disks": True, "norm_radius": 5, "with_prev_mask": True,
+        "with_aux_output": True,
     }
     defaults = {
         "feature_stride": 4, "backbone_lr_mult": 0.1, "cpu_dist_maps": False,
         "clicks_groups": None, "conv_extend": False,
         "norm_mean_std": ([0.485, 0.456, 0.406], [0.229, 0.224, 0.225]),
     }
+    if cls == SEGFORMER_CLASS:
+        specified["binary_prev_mask"] = False
+    else:
+        defaults["binary_prev_mask"] = False
     params = {k: {"type": "builtin", "value": v, "specified": True} for k, v in specified.items()}
     params.update({k: {"type": "builtin", "value": v, "specified": False}
                    for k, v in defaults.items()})
     params["norm_layer"] = {"type": "class", "value": _BN, "specified": False}
-    return {"class": SEGFORMER_CLASS, "params": params}
+    return {"class": cls, "params": params}
 
 
-def save_official_checkpoint(model: FocalClickSegFormer, path: str | Path) -> None:
+def variant_of(model: FocalClickNet) -> str:
+    """The VARIANTS key of a built network."""
+    if isinstance(model, FocalClickSegFormer):
+        return model.model_version
+    return "hrnet18s" if model.width == 18 else "hrnet32"
+
+
+def save_official_checkpoint(model: FocalClickNet, path: str | Path) -> None:
     """Write ``model`` as ClickSEG's ``save_checkpoint`` would (for tests and tools)."""
-    config = official_config(model.model_version, model.pipeline_version)
+    config = official_config(variant_of(model), model.pipeline_version)
     torch.save({"state_dict": model.state_dict(), "config": config}, str(path))
 
 
@@ -85,35 +115,37 @@ def strict_load(model: nn.Module, state_dict: dict, what: str) -> None:
     model.load_state_dict(state_dict, strict=True)
 
 
-def load_checkpoint(path: str | Path, model_version: str | None = None
-                    ) -> tuple[FocalClickSegFormer, dict]:
+def _variant(config: dict, name: str) -> str:
+    """The VARIANTS key a config describes; ValueError for RITM and unknown models."""
+    cls = config.get("class")
+    if cls == HRNET_CLASS and _param(config, "pipeline_version") is None:
+        raise ValueError(f"checkpoint {name!r} is a RITM checkpoint (HRNetModel config "
+                         "without pipeline_version): load it with a ritm-* model")
+    for variant, (vcls, identity) in VARIANTS.items():
+        if cls == vcls and all(_param(config, k) == v for k, v in identity.items()):
+            return variant
+    found = {k: _param(config, k) for k in ("model_version", "width", "ocr_width", "small")}
+    raise ValueError(f"checkpoint {name!r}: class {cls!r} with {found} is not a released "
+                     f"FocalClick variant ({', '.join(VARIANTS)})")
+
+
+def load_checkpoint(path: str | Path, variant: str | None = None) -> tuple[FocalClickNet, dict]:
     """Build the FocalClick network a released file describes and load it strictly.
 
-    model_version: if given ("b0"/"b3"), the file must be that variant. Returns the model
-    in eval mode and the facts read from the config (class, versions, file).
+    variant: if given (a VARIANTS key), the file must be that variant. Returns the model in
+    eval mode and the facts read from the config (class, variant, pipeline version, file).
     """
     state_dict, config = _read(path)
     name = str(path)
-    cls = config.get("class")
-    if cls == HRNET_CLASS:
-        if _param(config, "pipeline_version") is None:
-            raise ValueError(f"checkpoint {name!r} is a RITM checkpoint (HRNetModel config "
-                             "without pipeline_version): load it with a ritm-* model")
-        raise ValueError(f"checkpoint {name!r} is a FocalClick HRNet checkpoint: not "
-                         "supported by this model (expected SegFormerModel)")
-    if cls != SEGFORMER_CLASS:
-        raise ValueError(f"checkpoint {name!r}: class {cls!r}, expected {SEGFORMER_CLASS}")
-    pipeline, version = _param(config, "pipeline_version"), _param(config, "model_version")
+    found = _variant(config, name)
+    if variant is not None and found != variant:
+        raise ValueError(f"checkpoint {name!r} is FocalClick {found}, expected {variant}")
+    pipeline = _param(config, "pipeline_version")
     if pipeline not in ("s1", "s2"):
         raise ValueError(f"checkpoint {name!r}: pipeline_version {pipeline!r}, "
                          "expected 's1' or 's2'")
-    if version not in ("b0", "b3"):
-        raise ValueError(f"checkpoint {name!r}: model_version {version!r}, expected 'b0' or 'b3'")
-    if model_version is not None and version != model_version:
-        raise ValueError(f"checkpoint {name!r} is SegFormer-{version.upper()}, "
-                         f"expected SegFormer-{model_version.upper()}")
-    model = FocalClickSegFormer(version, pipeline)
+    model = build(found, pipeline)
     strict_load(model, state_dict, f"checkpoint {name!r}")
-    facts = {"file": name, "class": cls, "model_version": version,
+    facts = {"file": name, "class": config["class"], "variant": found,
              "pipeline_version": pipeline}
     return model.eval(), facts

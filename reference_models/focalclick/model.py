@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
+from isbench.reference_models.focalclick.hrnet import HRNetOCR
 from isbench.reference_models.focalclick.segformer import (
     MIT_CONFIGS,
     MiT,
@@ -25,6 +26,7 @@ from torchvision.ops import roi_align
 __all__ = [
     "IMAGENET_MEAN",
     "IMAGENET_STD",
+    "FocalClickHRNet",
     "FocalClickSegFormer",
     "RefineLayer",
     "ScaleLayer",
@@ -33,8 +35,9 @@ __all__ = [
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
-#: Disk radius of the coarse click maps per pipeline version (SegFormer), and of the refiner's.
+#: Disk radius of the coarse click maps per pipeline version, and of the refiner's.
 BASE_RADIUS = {"s1": 3, "s2": 5}
+HRNET_BASE_RADIUS = {"s1": 2, "s2": 5}
 REFINE_RADIUS = 5
 
 
@@ -183,13 +186,49 @@ class FocalClickSegFormer(_CoarseRefineMixin, nn.Module):
 
     def forward(self, x: torch.Tensor, points: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(B, 4, S, S) [RGB 0-1, prev prob], (B, 2N, 3) -> logits (B,1,S,S), feature (B,E,h,w)."""
-        size = x.shape[-2:]
-        image = (x[:, :3] - self.mean) / self.std
-        disks = click_disks(points, size[0], size[1], BASE_RADIUS[self.pipeline_version])
-        side = torch.cat([x[:, 3:], disks], dim=1)
-        if self.pipeline_version == "s1":
-            image = F.interpolate(image, scale_factor=0.5, mode="bilinear", align_corners=True)
-            side = F.interpolate(side, scale_factor=0.5, mode="bilinear", align_corners=True)
+        image, side = _coarse_inputs(x, points, BASE_RADIUS[self.pipeline_version],
+                                     self.pipeline_version, self.mean, self.std)
         fe = self.feature_extractor
         logits, feature = fe.decode_head(fe.backbone(image, side))
-        return _up(logits, size), feature
+        return _up(logits, x.shape[-2:]), feature
+
+
+def _coarse_inputs(x: torch.Tensor, points: torch.Tensor, radius: float, pipeline: str,
+                   mean: torch.Tensor, std: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Normalised RGB and [prev, pos disk, neg disk], both halved (align_corners) for S1."""
+    size = x.shape[-2:]
+    image = (x[:, :3] - mean) / std
+    side = torch.cat([x[:, 3:], click_disks(points, size[0], size[1], radius)], dim=1)
+    if pipeline == "s1":
+        image = F.interpolate(image, scale_factor=0.5, mode="bilinear", align_corners=True)
+        side = F.interpolate(side, scale_factor=0.5, mode="bilinear", align_corners=True)
+    return image, side
+
+
+class FocalClickHRNet(_CoarseRefineMixin, nn.Module):
+    """FocalClick with an HRNet+OCR coarse segmentor (RITM's layout plus ``refiner``).
+
+    width/ocr_width/small: (18, 48, True) for HRNet18s, (32, 128, False) for HRNet32.
+    The coord maps go through ``maps_transform`` and are added after the first stem conv.
+    """
+
+    def __init__(self, width: int = 18, ocr_width: int = 48, small: bool = True,
+                 pipeline_version: str = "s2"):
+        super().__init__()
+        self.width, self.ocr_width, self.small = width, ocr_width, small
+        self.pipeline_version = pipeline_version
+        self.maps_transform = nn.Sequential(
+            nn.Conv2d(3, 16, 1), nn.LeakyReLU(0.2), nn.Conv2d(16, 64, 3, 2, 1), ScaleLayer())
+        self.feature_extractor = HRNetOCR(width, ocr_width, small)
+        self.refiner = RefineLayer(2 * ocr_width, feature_gate=False)
+        self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1),
+                             persistent=False)
+        self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1),
+                             persistent=False)
+
+    def forward(self, x: torch.Tensor, points: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """As ``FocalClickSegFormer.forward``; feature = OCR features (B, 2*ocr_width, h, w)."""
+        image, side = _coarse_inputs(x, points, HRNET_BASE_RADIUS[self.pipeline_version],
+                                     self.pipeline_version, self.mean, self.std)
+        logits, _, feature = self.feature_extractor(image, self.maps_transform(side))
+        return _up(logits, x.shape[-2:]), feature

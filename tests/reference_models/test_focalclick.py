@@ -2,6 +2,7 @@
 transforms on hand-made cases, and one end-to-end run per protocol (random weights)."""
 
 import json
+from pathlib import Path
 
 import isbench.adapters as adapters
 import numpy as np
@@ -10,6 +11,7 @@ import torch
 from click.testing import CliRunner
 from isbench.reference_models.focalclick.checkpoint import (
     HRNET_CLASS,
+    build,
     load_checkpoint,
     official_config,
     save_official_checkpoint,
@@ -68,8 +70,43 @@ def test_b3_state_dict_matches_clickseg_layout():
     assert tuple(sd["refiner.refine_fusion.conv.weight"].shape) == (32, 512, 1, 1)
 
 
+RITM_KEYS = Path(__file__).parents[3] / "shared" / "specs" / "ritm_keys"
+
+
+@pytest.mark.parametrize("variant,n_keys,tsv", [
+    ("hrnet18s", 983, "coco_lvis_h18s_itermask.tsv"),
+    ("hrnet32", 1949, "coco_lvis_h32_itermask.tsv"),
+])
+def test_hrnet_state_dict_is_ritm_layout_plus_refiner(variant, n_keys, tsv):
+    sd = build(variant, "s2").state_dict()
+    assert len(sd) == n_keys and sum(k.startswith("refiner.") for k in sd) == 54
+    assert "refiner.feature_gate.0.weight" not in sd
+    shapes = {k: tuple(v.shape) for k, v in sd.items() if not k.startswith("refiner.")}
+    if (RITM_KEYS / tsv).is_file():  # the RITM key list of the official file, when present
+        rows = [line.split("\t")[:2] for line in (RITM_KEYS / tsv).read_text().splitlines()[1:]]
+        assert shapes == {k: tuple(int(d) for d in s.strip("()").split(",") if d.strip())
+                          for k, s in rows}
+    assert _numel(sd, "maps_transform.") == 9345
+
+
+def test_hrnet18s_round_trip_and_s1_radius(tmp_path):
+    torch.manual_seed(0)
+    save_official_checkpoint(build("hrnet18s", "s1"), tmp_path / "h18s.pth")
+    model, facts = load_checkpoint(tmp_path / "h18s.pth", "hrnet18s")
+    assert (facts["variant"], facts["pipeline_version"]) == ("hrnet18s", "s1")
+    with torch.no_grad():
+        logits, feature = model(torch.rand(1, 4, 256, 256), points_tensor([(100, 120, True)]))
+    assert logits.shape == (1, 1, 256, 256) and feature.shape == (1, 96, 32, 32)
+    with pytest.raises(ValueError, match="is FocalClick hrnet18s, expected hrnet32"):
+        load_checkpoint(tmp_path / "h18s.pth", "hrnet32")
+    adapter = adapters.load("focalclick-hrnet18s", checkpoint=str(tmp_path / "h18s.pth"))
+    adapter.set_image(np.zeros((30, 40, 3), np.uint8))
+    adapter.object_state = {}
+    assert adapter.predict((Click(10, 10, True),), None).shape == (30, 40)
+
+
 def test_round_trip_reads_pipeline_version_from_config(tmp_path, b0_file):
-    model, facts = load_checkpoint(b0_file, model_version="b0")
+    model, facts = load_checkpoint(b0_file, "b0")
     assert facts["pipeline_version"] == "s2" and not model.training
     ckpt = torch.load(b0_file, weights_only=True)
     ckpt["config"] = official_config("b0", "s1")  # same keys, S1 config
@@ -94,8 +131,8 @@ def test_refuses_ritm_wrong_variant_and_bad_keys(tmp_path, b0_file):
     torch.save(ritm, tmp_path / "ritm.pth")
     with pytest.raises(ValueError, match="RITM checkpoint"):
         load_checkpoint(tmp_path / "ritm.pth")
-    with pytest.raises(ValueError, match="expected SegFormer-B3"):
-        load_checkpoint(b0_file, model_version="b3")
+    with pytest.raises(ValueError, match="is FocalClick b0, expected b3"):
+        load_checkpoint(b0_file, "b3")
     bad = dict(ckpt, state_dict=dict(ckpt["state_dict"]))
     del bad["state_dict"]["refiner.refine_pred.bias"]
     bad["state_dict"]["refiner.extra"] = torch.zeros(1)
