@@ -26,14 +26,13 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
+from isbench.reference_models.fdrn.blocks import ClickGuidance, Semantic, Texture, align_features
 from isbench.reference_models.focalclick.model import (
     BASE_RADIUS,
     IMAGENET_MEAN,
     IMAGENET_STD,
     RefineLayer,
-    ScaleLayer,
     _CoarseRefineMixin,
-    click_disks,
 )
 from isbench.reference_models.focalclick.segformer import (
     MIT_CONFIGS,
@@ -43,40 +42,10 @@ from isbench.reference_models.focalclick.segformer import (
     _Linear,
 )
 from torch import nn
-from torchvision.ops import roi_align
 
-__all__ = ["FDRN", "FeatureExtractor", "MaskPredictor", "split_current"]
+__all__ = ["FDRN", "FeatureExtractor", "MaskPredictor"]
 
 LOW_DIM = 256
-
-
-class ResBlock(nn.Module):
-    """conv3x3(in->mid)-BN-ReLU-conv3x3(mid->out)-BN + 1x1-conv-BN shortcut, then ReLU."""
-
-    def __init__(self, in_ch: int, out_ch: int, mid: int):
-        super().__init__()
-        self.conv1 = nn.Conv2d(in_ch, mid, 3, 1, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(mid)
-        self.conv2 = nn.Conv2d(mid, out_ch, 3, 1, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(out_ch)
-        self.shortcut = nn.Sequential(nn.Conv2d(in_ch, out_ch, 1, bias=False),
-                                      nn.BatchNorm2d(out_ch))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = self.bn2(self.conv2(F.relu(self.bn1(self.conv1(x)))))
-        return F.relu(y + self.shortcut(x))
-
-
-class Conv1S(nn.Module):
-    """RITM's Conv1S click encoder: (B, 3, H, W) -> (B, out, H/2, W/2)."""
-
-    def __init__(self, out_ch: int):
-        super().__init__()
-        self.layers = nn.Sequential(nn.Conv2d(3, 16, 1), nn.LeakyReLU(0.2),
-                                    nn.Conv2d(16, out_ch, 3, 2, 1), ScaleLayer(0.05))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.layers(x)
 
 
 class FeatureExtractor(nn.Module):
@@ -101,30 +70,16 @@ class FeatureExtractor(nn.Module):
                 "high1": self.view1(feats[2]), "high2": self.view2(feats[2])}
 
 
-def split_current(points: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Split (B, 2N, 3) click rows into (current, historical): the current click is the row
-    with the largest index; the other rows become padding (-1) in its copy and vice versa."""
-    idx = points[..., 2]
-    current = (idx == idx.amax(dim=1, keepdim=True)) & (idx >= 0)
-    pad = torch.full_like(points, -1.0)
-    return (torch.where(current[..., None], points, pad),
-            torch.where(current[..., None], pad, points))
-
-
 class MaskPredictor(_CoarseRefineMixin, nn.Module):
     """F_θ2: per-click coarse net on the crop (MiT-B0/B3 + SegFormer decoder) and refiner."""
 
     def __init__(self, cfg: MiTConfig, radius: float = BASE_RADIUS["s2"]):
         super().__init__()
         c1, c3 = cfg.dims[0], cfg.dims[2]
-        self.radius = radius
-        self.encode_current = Conv1S(c1)
-        self.encode_history = Conv1S(c1)
-        self.guidance_fuse = nn.Conv2d(2 * c1, c1, 3, 2, 1)
+        self.guidance = ClickGuidance(c1, c1, stride=2, radius=radius)
         self.backbone = MiT(cfg, num_stages=4)
-        self.texture = ResBlock(c1 + LOW_DIM, c1, mid=c1)
-        self.semantic_conv = nn.Conv2d(c3, c3, 3, 1, 1)
-        self.semantic = ResBlock(2 * c3, c3, mid=2 * c3)
+        self.texture = Texture(c1, LOW_DIM)
+        self.semantic = Semantic(c3)
         self.decode_head = SegFormerHead(cfg)
         self.refiner = RefineLayer(cfg.decoder_dim, feature_gate=False)
         self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1),
@@ -132,39 +87,21 @@ class MaskPredictor(_CoarseRefineMixin, nn.Module):
         self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1),
                              persistent=False)
 
-    def guidance(self, prev: torch.Tensor, points: torch.Tensor) -> torch.Tensor:
-        """(B,1,S,S) previous mask, (B,2N,3) clicks -> (B, C1, S/4, S/4) guidance features."""
-        s = prev.shape[-2:]
-        current, history = split_current(points)
-        cur = torch.cat([prev, click_disks(current, s[0], s[1], self.radius)], dim=1)
-        hist = torch.cat([prev, click_disks(history, s[0], s[1], self.radius)], dim=1)
-        fused = torch.cat([self.encode_current(cur), self.encode_history(hist)], dim=1)
-        return self.guidance_fuse(fused)
-
-    def semantic_integration(self, f: torch.Tensor, k: torch.Tensor, q: torch.Tensor
-                             ) -> torch.Tensor:
-        """Non-local step: f (B,C,h,w) guidance features, k/q (B,Ck,h,w) ROI-aligned views."""
-        b, c, h, w = f.shape
-        kt, qt = k.flatten(2).transpose(1, 2), q.flatten(2).transpose(1, 2)  # (B, hw, Ck)
-        affinity = torch.softmax(kt @ qt.transpose(1, 2), dim=1)  # normalised over j
-        v = self.semantic_conv(f).flatten(2).transpose(1, 2)  # (B, hw, C)
-        x = (affinity @ v).transpose(1, 2).reshape(b, c, h, w)
-        return self.semantic(torch.cat([x, f], dim=1))
-
-    def forward(self, x: torch.Tensor, points: torch.Tensor, low: torch.Tensor,
-                k: torch.Tensor, q: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """x (B,4,S,S) [RGB 0-1, prev]; low (B,256,S/4,S/4), k/q (B,Ck,S/16,S/16) ROI-aligned.
-
-        Returns coarse logits (B, 1, S, S) and the decoder feature (B, E, S/4, S/4)."""
+    def forward(self, x: torch.Tensor, points: torch.Tensor, feats: dict, roi: tuple
+                ) -> tuple[torch.Tensor, torch.Tensor]:
+        """x (B,4,S,S) [RGB 0-1, prev]; points (B,2N,3); feats: F_θ1's maps; roi: the crop's
+        half-open (y1, y2, x1, x2) in the image. -> logits (B,1,S,S), feature (B,E,S/4,S/4)."""
         image = (x[:, :3] - self.mean) / self.std
         bb = self.backbone
         c1 = bb.run_stage(0, image) + self.guidance(x[:, 3:], points)
-        c1 = self.texture(torch.cat([c1, low], dim=1))
+        s = x.shape[-2:]
+        low, k, q = align_features(feats, roi, c1.shape[-2:], (s[0] // 16, s[1] // 16))
+        c1 = self.texture(c1, low)
         c2 = bb.run_stage(1, c1)
-        c3 = self.semantic_integration(bb.run_stage(2, c2), k, q)
+        c3 = self.semantic(bb.run_stage(2, c2), k, q)
         c4 = bb.run_stage(3, c3)
         logits, feature = self.decode_head([c1, c2, c3, c4])
-        logits = F.interpolate(logits, size=x.shape[-2:], mode="bilinear", align_corners=True)
+        logits = F.interpolate(logits, size=s, mode="bilinear", align_corners=True)
         return logits, feature
 
 
@@ -188,10 +125,4 @@ class FDRN(nn.Module):
 
     def coarse(self, feats: dict, x: torch.Tensor, points: torch.Tensor, roi: tuple):
         """F_θ2's coarse pass on the crop; roi = half-open (y1, y2, x1, x2) in the image."""
-        y1, y2, x1, x2 = roi
-        box = torch.tensor([[0, x1, y1, x2, y2]], dtype=torch.float32)
-        s = x.shape[-1]
-        low = roi_align(feats["low"], box, (s // 4, s // 4), spatial_scale=0.25, aligned=True)
-        k = roi_align(feats["high1"], box, (s // 16, s // 16), 1 / 16, aligned=True)
-        q = roi_align(feats["high2"], box, (s // 16, s // 16), 1 / 16, aligned=True)
-        return self.predictor(x, points, low, k, q)
+        return self.predictor(x, points, feats, roi)

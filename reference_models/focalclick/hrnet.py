@@ -141,11 +141,16 @@ class _SpatialOCR(nn.Module):
 
 
 class HRNetOCR(nn.Module):
-    """HRNet + OCR head (1 class). small: 2 blocks per branch and fewer modules."""
+    """HRNet + OCR head (1 class). small: 2 blocks per branch and fewer modules.
 
-    def __init__(self, width: int, ocr_width: int, small: bool):
+    num_stages: 4 for the full network with the OCR head; 3 builds stages 1-3 only (no head),
+    as FDRN's F_θ1 uses it.
+    """
+
+    def __init__(self, width: int, ocr_width: int, small: bool, num_stages: int = 4):
         super().__init__()
         nb = 2 if small else 4
+        self.num_stages = num_stages
         self.conv1 = nn.Conv2d(3, 64, 3, 2, 1, bias=False)
         self.bn1 = nn.BatchNorm2d(64)
         self.conv2 = nn.Conv2d(64, 64, 3, 2, 1, bias=False)
@@ -154,19 +159,20 @@ class HRNetOCR(nn.Module):
         self.layer1 = nn.Sequential(Bottleneck(64, 64, down),
                                     *[Bottleneck(256, 64) for _ in range(nb - 1)])
         prev = [256]
-        for s, modules in ((2, 1), (3, 3 if small else 4), (4, 2 if small else 3)):
+        for s, modules in ((2, 1), (3, 3 if small else 4), (4, 2 if small else 3))[:num_stages - 1]:
             chans = [width * 2**i for i in range(s)]
             self.add_module(f"transition{s - 1}", self._transition(prev, chans))
             self.add_module(f"stage{s}", nn.Sequential(*[HRModule(chans, nb)
                                                          for _ in range(modules)]))
             prev = chans
-        last, mid = sum(prev), 2 * ocr_width
-        self.conv3x3_ocr = nn.Sequential(nn.Conv2d(last, mid, 3, 1, 1), nn.BatchNorm2d(mid),
-                                         nn.ReLU())
-        self.ocr_distri_head = _SpatialOCR(mid, ocr_width)
-        self.cls_head = nn.Conv2d(mid, 1, 1)
-        self.aux_head = nn.Sequential(nn.Conv2d(last, last, 1), nn.BatchNorm2d(last), nn.ReLU(),
-                                      nn.Conv2d(last, 1, 1))
+        if num_stages == 4:
+            last, mid = sum(prev), 2 * ocr_width
+            self.conv3x3_ocr = nn.Sequential(nn.Conv2d(last, mid, 3, 1, 1),
+                                             nn.BatchNorm2d(mid), nn.ReLU())
+            self.ocr_distri_head = _SpatialOCR(mid, ocr_width)
+            self.cls_head = nn.Conv2d(mid, 1, 1)
+            self.aux_head = nn.Sequential(nn.Conv2d(last, last, 1), nn.BatchNorm2d(last),
+                                          nn.ReLU(), nn.Conv2d(last, 1, 1))
 
     @staticmethod
     def _transition(prev: list[int], cur: list[int]) -> nn.ModuleList:
@@ -180,23 +186,32 @@ class HRNetOCR(nn.Module):
                                                        3, 2) for k in range(n)]))
         return nn.ModuleList(layers)
 
-    def forward(self, x: torch.Tensor, additional: torch.Tensor | None = None):
-        """(B, 3, H, W) normalised RGB -> logits, aux logits (B,1,H/4,W/4), feats (B,2o,..)."""
+    def stem(self, x: torch.Tensor, additional: torch.Tensor | None = None) -> list[torch.Tensor]:
+        """(B, 3, H, W) normalised RGB (+ (B, 64, H/2, W/2) added after conv1) -> [layer1 out]."""
         x = F.relu(self.bn1(self.conv1(x)))
         if additional is not None:
             x = x + additional
-        xs = [self.layer1(F.relu(self.bn2(self.conv2(x))))]
-        for s in (2, 3, 4):
-            trans = getattr(self, f"transition{s - 1}")
-            xs = [xs[i] if t is None and i < len(xs) else t(xs[min(i, len(xs) - 1)])
-                  for i, t in enumerate(trans)]
-            xs = getattr(self, f"stage{s}")(xs)
+        return [self.layer1(F.relu(self.bn2(self.conv2(x))))]
+
+    def transition(self, s: int, xs: list[torch.Tensor]) -> list[torch.Tensor]:
+        """Branches entering stage s (2..4) from the previous stage's outputs."""
+        trans = getattr(self, f"transition{s - 1}")
+        return [xs[i] if t is None else t(xs[min(i, len(xs) - 1)]) for i, t in enumerate(trans)]
+
+    def head(self, xs: list[torch.Tensor]):
+        """Stage-4 branches -> logits, aux logits (B,1,H/4,W/4), OCR feats (B,2o,H/4,W/4)."""
         size = xs[0].shape[-2:]
         feats = torch.cat([xs[0]] + [_up(t, size) for t in xs[1:]], dim=1)
         aux = self.aux_head(feats)
         feats = self.conv3x3_ocr(feats)
-        b, c = feats.shape[:2]
         probs = torch.softmax(aux.flatten(2), dim=2)  # OCR gather: (B, 1, hw)
         context = (probs @ feats.flatten(2).transpose(1, 2)).transpose(1, 2)[..., None]
         feats = self.ocr_distri_head(feats, context)
         return self.cls_head(feats), aux, feats
+
+    def forward(self, x: torch.Tensor, additional: torch.Tensor | None = None):
+        """Full network (num_stages=4): see ``head``."""
+        xs = self.stem(x, additional)
+        for s in (2, 3, 4):
+            xs = getattr(self, f"stage{s}")(self.transition(s, xs))
+        return self.head(xs)

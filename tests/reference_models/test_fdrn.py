@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 import torch
 from click.testing import CliRunner
+from isbench.reference_models.fdrn.blocks import Semantic, split_current
 from isbench.reference_models.fdrn.checkpoint import load_checkpoint, save_checkpoint
-from isbench.reference_models.fdrn.model import FDRN, split_current
+from isbench.reference_models.fdrn.model import FDRN
 from isbench.reference_models.focalclick.inference import points_tensor
 
 from isbench.cli import main
@@ -48,15 +49,15 @@ def test_split_current_click():
 
 
 def test_affinity_is_normalised_over_the_first_index():
-    pred = FDRN("b0", "b0").predictor.eval()
+    sem = Semantic(160).eval()
     ones = torch.nn.Conv2d(160, 160, 1)  # V = 1 at every position
     torch.nn.init.zeros_(ones.weight)
     torch.nn.init.ones_(ones.bias)
-    pred.semantic_conv, pred.semantic = ones, torch.nn.Identity()  # expose [X, f]
+    sem.conv, sem.res = ones, torch.nn.Identity()  # expose [X, f]
     f = torch.rand(1, 160, 4, 4)
     k, q = torch.randn(1, 8, 4, 4) * 3, torch.randn(1, 8, 4, 4) * 3
     with torch.no_grad():
-        x = pred.semantic_integration(f, k, q)[:, :160]
+        x = sem(f, k, q)[:, :160]
     # Columns of A sum to 1 (eq. 3), so X summed over positions is hw; rows do not.
     assert x[0, 0].sum().item() == pytest.approx(16.0, rel=1e-5)
     assert not torch.allclose(x[0, 0], torch.ones(4, 4))
@@ -94,9 +95,9 @@ def test_weights_file_round_trip_and_refusals(tmp_path):
     with pytest.raises(ValueError, match="expected \\('b1', 'b0'\\)"):
         load_checkpoint(tmp_path / "fdrn.pth", "b1", "b0")
     ckpt = torch.load(tmp_path / "fdrn.pth", weights_only=True)
-    del ckpt["state_dict"]["predictor.semantic_conv.bias"]
+    del ckpt["state_dict"]["predictor.semantic.conv.bias"]
     torch.save(ckpt, tmp_path / "bad.pth")
-    with pytest.raises(ValueError, match="predictor.semantic_conv.bias"):
+    with pytest.raises(ValueError, match="predictor.semantic.conv.bias"):
         load_checkpoint(tmp_path / "bad.pth", "b0", "b0")
     with pytest.raises(ValueError, match="init=random"):
         adapters.load("fdrn-b0-segformerb0")
