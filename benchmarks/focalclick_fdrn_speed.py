@@ -31,7 +31,8 @@ from isbench.datasets.synthetic import make_scene  # noqa: E402
 from isbench.types import Click  # noqa: E402
 
 DEFAULT_MODELS = ("focalclick-segformer-b0,fdrn-b0-segformerb0,fdrn-b1-segformerb0,"
-                  "focalclick-segformer-b3,fdrn-b0-segformerb3")
+                  "focalclick-segformer-b3,fdrn-b0-segformerb3,focalclick-hrnet18s,"
+                  "focalclick-hrnet32,fdrn-h2-hrnet18s,fdrn-h1-hrnet18,fdrn-h2-hrnet18")
 
 
 def _clicks(mask: np.ndarray, n: int, rng: np.random.Generator) -> list[Click]:

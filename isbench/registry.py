@@ -71,6 +71,24 @@ MODELS: dict[str, ModelEntry] = {
         kwargs={"variant": "hrnet32"},
         needs_checkpoint=True,
     ),
+    "fdrn-h1-hrnet18": ModelEntry(
+        "isbench.adapters.fdrn:FDRNHAdapter",
+        "single",
+        "FDRN-H1 (F_θ1 HRNet-18s, 3 stages; F_θ2 RITM HRNet-18); paper-only, no released weights",
+        kwargs={"extractor": "hrnet18s", "predictor": "hrnet18"},
+    ),
+    "fdrn-h2-hrnet18s": ModelEntry(
+        "isbench.adapters.fdrn:FDRNHAdapter",
+        "single",
+        "FDRN-H2 (F_θ1 HRNet-18, 3 stages; F_θ2 RITM HRNet-18s); paper-only, no released weights",
+        kwargs={"extractor": "hrnet18", "predictor": "hrnet18s"},
+    ),
+    "fdrn-h2-hrnet18": ModelEntry(
+        "isbench.adapters.fdrn:FDRNHAdapter",
+        "single",
+        "FDRN-H2 (F_θ1 HRNet-18, 3 stages; F_θ2 RITM HRNet-18); paper-only, no released weights",
+        kwargs={"extractor": "hrnet18", "predictor": "hrnet18"},
+    ),
     "fdrn-b0-segformerb0": ModelEntry(
         "isbench.adapters.fdrn:FDRNAdapter",
         "single",
