@@ -240,7 +240,7 @@ def test_focal_step_crops_pastes_and_freezes_outside_focus_after_10_clicks():
     assert state["roi"] == (r0, r1, c0, c1) and fake.coarse_in[1][2] == (r0, r1 + 1, c0, c1 + 1)
     outside = np.ones_like(p2, bool)
     outside[r0:r1 + 1, c0:c1 + 1] = False
-    assert (p2[outside] == 0).all()  # clicks 2-10: zero outside the target ROI
+    assert outside.any() and (p2[outside] == 0).all()  # clicks 2-10: zero outside the target ROI
     shifted = fake.coarse_in[1][1][0, 1, :2].tolist()  # the negative click, shifted and scaled
     assert shifted == pytest.approx([(31 - r0) * 256 / (r1 - r0 + 1),
                                      (41 - c0) * 256 / (c1 - c0 + 1)])
@@ -258,6 +258,46 @@ def test_focal_step_crops_pastes_and_freezes_outside_focus_after_10_clicks():
     assert changed[box].all()  # one rectangle (the focus box) changed ...
     assert np.allclose(out[box], torch.sigmoid(torch.tensor(-3.0)).item())
     assert (out[~changed] == prev[~changed]).all()  # ... the rest is the previous prediction
+
+
+def test_focal_step_keeps_a_stale_roi_when_the_mask_empties():
+    fake, state = _Fake(), {}
+    image = torch.rand(1, 3, 60, 80)
+    clicks = [(30, 40, True), (31, 41, False)]
+    focal_step(fake.coarse, fake.refine, image, clicks[:1], state)
+    focal_step(fake.coarse, fake.refine, image, clicks, state)
+    roi = state["roi"]
+    fake.refined = -20.0
+    state["zoom_probs"] = np.zeros((60, 80), np.float32)  # nothing above 0.49 any more
+    out = focal_step(fake.coarse, fake.refine, image, clicks + [(5, 5, False)], state)[0, 0]
+    x, _, global_roi = fake.coarse_in[-1]
+    assert state["roi"] == roi and global_roi == (roi[0], roi[1] + 1, roi[2], roi[3] + 1)
+    # the full image was warped to 256 (the 60x80 input, not the ROI crop) ...
+    full = torch.nn.functional.interpolate(image, size=(256, 256), mode="bilinear",
+                                           align_corners=True)
+    assert torch.allclose(x[:, :3], full)
+    # ... and pasted into the old ROI: zero outside it
+    outside = torch.ones_like(out, dtype=torch.bool)
+    outside[roi[0]:roi[1] + 1, roi[2]:roi[3] + 1] = False
+    assert outside.any() and out[outside].max() == 0
+
+
+def test_progressive_merge_default_applies_only_from_an_initial_mask(b0_file):
+    model = adapters.load("focalclick-segformer-b0", checkpoint=str(b0_file))
+    assert model.progressive_merge == "init"
+    model.set_image(np.random.default_rng(1).integers(0, 255, (40, 48, 3), dtype=np.uint8))
+    model.object_state = {}
+    plain = model.predict((Click(20, 24, True),), None)
+    assert not set(np.unique(plain)) <= {0.0, 1.0}  # no merge without an initial mask
+    init = np.zeros((40, 48), np.float32)
+    init[5:15, 5:15] = 1
+    model.object_state = {}
+    merged = model.predict((Click(20, 24, True),), init)
+    unmerged = model.object_state["prev"][0, 0].numpy()  # the net's own (prev-mask) output
+    expected = progressive_merge(unmerged > 0.5, init > 0.5, 20, 24)
+    assert set(np.unique(merged)) <= {0.0, 1.0} and np.array_equal(merged > 0.5, expected)
+    assert merged[init > 0].all()  # the initial mask survives a positive click outside it
+    assert np.array_equal(model.object_state["zoom_probs"], merged)  # next target crop
 
 
 def test_adapter_options_and_progressive_merge(b0_file):
