@@ -47,16 +47,17 @@ def _resize(x: torch.Tensor, size) -> torch.Tensor:
 
 def points_tensor(clicks: Sequence[tuple[float, float, bool]], index: bool = True
                   ) -> torch.Tensor:
-    """(1, 2N, 3) rows (y, x, index): positives then negatives, padded with (-1, -1, -1).
+    """(1, 2N, 3) float64 rows (y, x, index): positives, then negatives, padded with -1s.
 
     N = max(#pos, #neg, 1). index: the click's order in ``clicks`` (True) or 0 (refiner).
+    float64 as in the official code, whose transformed click coordinates are numpy floats.
     """
     pos = [(y, x, i if index else 0) for i, (y, x, p) in enumerate(clicks) if p]
     neg = [(y, x, i if index else 0) for i, (y, x, p) in enumerate(clicks) if not p]
     n = max(len(pos), len(neg), 1)
     pad = [(-1, -1, -1)]
     rows = pos + pad * (n - len(pos)) + neg + pad * (n - len(neg))
-    return torch.tensor([rows], dtype=torch.float32)
+    return torch.tensor([rows], dtype=torch.float64)
 
 
 def target_crop(mask: np.ndarray, clicks: Sequence[tuple[int, int, bool]],

@@ -46,13 +46,15 @@ def click_disks(points: torch.Tensor, h: int, w: int, radius: float) -> torch.Te
 
     A pixel (r, c) is 1 where (r - y)^2 + (c - x)^2 <= radius^2 for some click of that sign;
     rows with max(y, x) < 0 are padding. Coordinates are input pixels (floats allowed).
+    As in the official evaluation, where click coordinates arrive as float64, r - y is
+    computed in float64 and rounded to float32 before squaring (this decides boundary pixels).
     """
     b, n2, _ = points.shape
-    rows = torch.arange(h, dtype=torch.float32, device=points.device).view(1, 1, h, 1)
-    cols = torch.arange(w, dtype=torch.float32, device=points.device).view(1, 1, 1, w)
-    y = points[..., 0].float().view(b, n2, 1, 1)
-    x = points[..., 1].float().view(b, n2, 1, 1)
-    d2 = (rows - y) ** 2 + (cols - x) ** 2
+    rows = torch.arange(h, dtype=torch.float64, device=points.device).view(1, 1, h, 1)
+    cols = torch.arange(w, dtype=torch.float64, device=points.device).view(1, 1, 1, w)
+    dy = (rows - points[..., 0].double().view(b, n2, 1, 1)).float()
+    dx = (cols - points[..., 1].double().view(b, n2, 1, 1)).float()
+    d2 = dy * dy + dx * dx
     invalid = points[..., :2].amax(dim=-1) < 0
     d2 = d2.masked_fill(invalid.view(b, n2, 1, 1), 1e6)
     d2 = d2.view(b, 2, n2 // 2, h, w).amin(dim=2)

@@ -156,6 +156,14 @@ def test_click_disks_and_padding():
     assert disks[0, 1, 3, 4] == 1 and disks[0, 0, 3, 4] == 0
 
 
+def test_click_disk_boundary_follows_the_official_float64_rounding():
+    # (27, 136) is at distance^2 1.4^2 + 4.8^2 = 25 from (25.6, 140.8): inside when r - y is
+    # taken in float64 and rounded (the official code, found by comparing against it), outside
+    # when y is rounded to float32 first.
+    disks = click_disks(points_tensor([(25.6, 140.8, True)]), 256, 256, 5)
+    assert disks[0, 0, 27, 136] == 1
+
+
 def test_target_crop_hand_made():
     mask = np.zeros((100, 100), bool)
     mask[10:20, 21:41] = True
