@@ -89,6 +89,70 @@ MODELS: dict[str, ModelEntry] = {
     "dynamite-r50": _dynamite("r50", "Resent50"),
     "dynamite-hrnet32": _dynamite("hrnet32", "HRNet32"),
     "dynamite-mitb0": _dynamite("mitb0", "Segformer-B0"),
+    "focalclick-segformer-b0": ModelEntry(
+        "isbench.adapters.focalclick:FocalClickAdapter",
+        "single",
+        "FocalClick SegFormer-B0 (S1/S2 read from the checkpoint), official crop-and-refine",
+        kwargs={"variant": "b0"},
+        needs_checkpoint=True,
+    ),
+    "focalclick-segformer-b3": ModelEntry(
+        "isbench.adapters.focalclick:FocalClickAdapter",
+        "single",
+        "FocalClick SegFormer-B3 (S2), official crop-and-refine",
+        kwargs={"variant": "b3"},
+        needs_checkpoint=True,
+    ),
+    "focalclick-hrnet18s": ModelEntry(
+        "isbench.adapters.focalclick:FocalClickAdapter",
+        "single",
+        "FocalClick HRNet18s+OCR (S1/S2 read from the checkpoint), official crop-and-refine",
+        kwargs={"variant": "hrnet18s"},
+        needs_checkpoint=True,
+    ),
+    "focalclick-hrnet32": ModelEntry(
+        "isbench.adapters.focalclick:FocalClickAdapter",
+        "single",
+        "FocalClick HRNet32+OCR (S2), official crop-and-refine",
+        kwargs={"variant": "hrnet32"},
+        needs_checkpoint=True,
+    ),
+    "fdrn-h1-hrnet18": ModelEntry(
+        "isbench.adapters.fdrn:FDRNHAdapter",
+        "single",
+        "FDRN-H1 (F_θ1 HRNet-18s, 3 stages; F_θ2 RITM HRNet-18); paper-only, no released weights",
+        kwargs={"extractor": "hrnet18s", "predictor": "hrnet18"},
+    ),
+    "fdrn-h2-hrnet18s": ModelEntry(
+        "isbench.adapters.fdrn:FDRNHAdapter",
+        "single",
+        "FDRN-H2 (F_θ1 HRNet-18, 3 stages; F_θ2 RITM HRNet-18s); paper-only, no released weights",
+        kwargs={"extractor": "hrnet18", "predictor": "hrnet18s"},
+    ),
+    "fdrn-h2-hrnet18": ModelEntry(
+        "isbench.adapters.fdrn:FDRNHAdapter",
+        "single",
+        "FDRN-H2 (F_θ1 HRNet-18, 3 stages; F_θ2 RITM HRNet-18); paper-only, no released weights",
+        kwargs={"extractor": "hrnet18", "predictor": "hrnet18"},
+    ),
+    "fdrn-b0-segformerb0": ModelEntry(
+        "isbench.adapters.fdrn:FDRNAdapter",
+        "single",
+        "FDRN-B0 (F_θ1 MiT-B0, 3 stages; F_θ2 SegFormer-B0); paper-only, no released weights",
+        kwargs={"extractor": "b0", "predictor": "b0"},
+    ),
+    "fdrn-b1-segformerb0": ModelEntry(
+        "isbench.adapters.fdrn:FDRNAdapter",
+        "single",
+        "FDRN-B1 (F_θ1 MiT-B1, 3 stages; F_θ2 SegFormer-B0); paper-only, no released weights",
+        kwargs={"extractor": "b1", "predictor": "b0"},
+    ),
+    "fdrn-b0-segformerb3": ModelEntry(
+        "isbench.adapters.fdrn:FDRNAdapter",
+        "single",
+        "FDRN-B0 (F_θ1 MiT-B0, 3 stages; F_θ2 SegFormer-B3); paper-only, no released weights",
+        kwargs={"extractor": "b0", "predictor": "b3"},
+    ),
 }
 
 # Segment Anything family through the official packages (adapters/sam.py): name -> summary.
