@@ -58,6 +58,18 @@ def two_boxes() -> Sample:
     return Sample("two-boxes", image, masks)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def one_torch_thread():
+    """One torch thread for the whole suite: the CI machine's two cores are shared, small
+    models run faster so, and results do not depend on the thread count."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture
 def boxes() -> Sample:
     return two_boxes()

@@ -28,15 +28,6 @@ from isbench.types import Click
 CLICKS = [(5, 33, True), (19, 4, False)]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """One torch thread: the machine's cores are shared."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture(scope="module")
 def image() -> np.ndarray:
     return np.random.default_rng(0).integers(0, 256, (24, 40, 3), dtype=np.uint8)

@@ -47,14 +47,6 @@ KEY_FILES = {
 TINY = {"min_size": 64, "max_size": 96}
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def _expected_keys(config: str) -> list[tuple[str, str, str]]:
     rows = (KEYS_DIR / KEY_FILES[config]).read_text().splitlines()[1:]
     return [tuple(r.split("\t")) for r in rows]

@@ -21,15 +21,6 @@ from isbench.types import Click
 # FDRN paper, Table 2 (millions of parameters): F_θ1, F_θ2.
 TABLE2 = {("b0", "b0"): (2.10, 5.66), ("b1", "b0"): (7.57, 5.66), ("b0", "b3"): (2.10, 50.82)}
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """The CI machine is shared: one torch thread keeps these small models fast."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 
 def _millions(module):
     return sum(p.numel() for p in module.parameters()) / 1e6

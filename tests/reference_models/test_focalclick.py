@@ -29,15 +29,6 @@ from isbench.cli import main
 from isbench.types import Click
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """The CI machine is shared: one torch thread keeps these small models fast."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 @pytest.fixture(scope="module")
 def b0_file(tmp_path_factory):
     torch.manual_seed(0)
