@@ -101,3 +101,21 @@ def test_isbench_run_end_to_end(ritm_checkpoint, tmp_path, variant, mode):
     assert records and all(r["ious"] for r in records)
     cfg = json.loads((out / "config.json").read_text())
     assert cfg["model"] == variant
+
+
+def test_non_iterative_baseline_loads_as_hrnet18_and_ignores_the_previous_mask(tmp_path):
+    from isbench.reference_models import ritm
+    from isbench.reference_models.ritm.configs import CHECKPOINTS
+
+    spec = CHECKPOINTS["coco_lvis_h18_baseline.pth"].specified
+    arch = ritm.arch_from_config({"class": "HRNetModel",
+                                  "params": {k: {"value": v} for k, v in spec.items()}})
+    path = tmp_path / "coco_lvis_h18_baseline.pth"
+    ritm.save_checkpoint(ritm.RitmNet(arch).eval(), path, spec)
+    adapter = isbench.adapters.load("ritm-hrnet18", checkpoint=str(path), zoom_in="false")
+    assert adapter.net.with_prev_mask is False
+    adapter.set_image(np.zeros((32, 40, 3), np.uint8))
+    clicks = (Click(10, 10, True), Click(20, 30, False))
+    a = adapter.predict(clicks, np.zeros((32, 40), np.float32))
+    b = adapter.predict(clicks, np.ones((32, 40), np.float32))
+    assert np.array_equal(a, b)
