@@ -11,11 +11,12 @@ probabilities fed back, threshold 0.49. The Zoom-In box is per-object state kept
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import torch
 from isbench.adapters.base import SingleInstanceAdapter
-from isbench.reference_models.ritm import VARIANTS, load_checkpoint
+from isbench.reference_models.ritm import CHECKPOINTS, VARIANTS, load_checkpoint
 from isbench.reference_models.ritm.inference import ZoomIn, predict
 
 from isbench.types import Click
@@ -70,7 +71,9 @@ class RitmAdapter(SingleInstanceAdapter):
     @property
     def info(self) -> dict:
         arch = self.net.arch
+        release = CHECKPOINTS.get(Path(self.checkpoint).name)
         return {**super().info, "variant": self.variant.name, "checkpoint": self.checkpoint,
+                "release": None if release is None else {**vars(release), "url": release.url},
                 "arch": {k: getattr(arch, k) for k in arch.__dataclass_fields__},
                 "zoom_in": None if self.zoom is None else vars(self.zoom), "flip": self.flip,
                 "threshold": self.threshold}

@@ -37,6 +37,7 @@ def test_load_by_name_with_string_options(ritm_checkpoint):
     assert adapter.zoom == ZoomIn(target_size=600)
     info = json.loads(json.dumps(adapter.info))
     assert info["variant"] == "ritm-hrnet18s" and info["arch"]["small"] is True
+    assert info["release"] is None  # not named like a released file
     assert isbench.adapters.load("ritm-hrnet18s", checkpoint=str(path), zoom_in="off").zoom is None
 
 
@@ -114,6 +115,7 @@ def test_non_iterative_baseline_loads_as_hrnet18_and_ignores_the_previous_mask(t
     ritm.save_checkpoint(ritm.RitmNet(arch).eval(), path, spec)
     adapter = isbench.adapters.load("ritm-hrnet18", checkpoint=str(path), zoom_in="false")
     assert adapter.net.with_prev_mask is False
+    assert adapter.info["release"]["url"].endswith("/v1.0/coco_lvis_h18_baseline.pth")
     adapter.set_image(np.zeros((32, 40, 3), np.uint8))
     clicks = (Click(10, 10, True), Click(20, 30, False))
     a = adapter.predict(clicks, np.zeros((32, 40), np.float32))
