@@ -29,9 +29,10 @@ class ZoomIn:
     """Zoom-In settings (official defaults; ``target_size`` 600 for DAVIS in ``cvpr`` mode).
 
     target_size: long side of the resized crop (pixels). skip_clicks: the first this many
-    clicks run on the whole image. expansion_ratio, min_crop_size: box growth and minimum
-    side. recompute_thresh_iou: keep the old box while the new one overlaps it at least this
-    much. prob_thresh: foreground threshold for the box (its own, not the 0.49 of the mask).
+    clicks run on the whole image (>= 0; the official ``fixedN`` mode's -1 is not
+    supported). expansion_ratio, min_crop_size: box growth and minimum side.
+    recompute_thresh_iou: keep the old box while the new one overlaps it at least this much.
+    prob_thresh: foreground threshold for the box (its own, not the 0.49 of the mask).
     """
 
     target_size: int = 400
