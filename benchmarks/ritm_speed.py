@@ -3,8 +3,9 @@
 For each variant: a 480×640 image, a square object (rows 150..299, cols 250..399) given
 as the previous mask, so from the second click on Zoom-In crops a 211×211 box and resizes
 it to 400×400 (the official ``cvpr`` size; ``--target-size 600`` is the DAVIS setting).
-Every prediction runs the flip pair (batch 2). Prints the median and min milliseconds of
-the first click (whole image) and of a zoomed click, over ``--repeats`` runs.
+Every prediction runs the flip pair (batch 2). Prints the median wall-clock and
+process-CPU milliseconds of the first click (whole image) and of a zoomed click, over
+``--repeats`` runs.
 
     python benchmarks/ritm_speed.py [--variants ritm-hrnet18] [--repeats 5] [--threads 1]
 """
@@ -36,14 +37,19 @@ def _checkpoint(variant: str, folder: Path) -> Path:
     return path
 
 
-def _time(fn, repeats: int) -> list[float]:
+def _time(fn, repeats: int) -> tuple[float, float]:
+    """Median wall-clock and median process-CPU milliseconds of ``fn`` after one warm-up.
+
+    On a shared machine the CPU time is the steadier figure (with one thread it is close to
+    the wall time of an idle machine)."""
     fn()  # warm-up (allocations, oneDNN primitive caches)
-    out = []
+    wall, cpu = [], []
     for _ in range(repeats):
-        start = time.perf_counter()
+        w, c = time.perf_counter(), time.process_time()
         fn()
-        out.append(1000 * (time.perf_counter() - start))
-    return out
+        wall.append(1000 * (time.perf_counter() - w))
+        cpu.append(1000 * (time.process_time() - c))
+    return statistics.median(wall), statistics.median(cpu)
 
 
 def main() -> None:
@@ -59,7 +65,7 @@ def main() -> None:
     prev[150:300, 250:400] = 0.9
     clicks = (Click(220, 320, True), Click(100, 100, False))
     print(f"torch {torch.__version__}, {args.threads} thread(s), image 480x640, flip on, "
-          f"zoom-in target {args.target_size}, median/min of {args.repeats} runs (ms)")
+          f"zoom-in target {args.target_size}; median of {args.repeats} runs, wall / CPU ms")
     with tempfile.TemporaryDirectory() as folder:
         for variant in args.variants:
             adapter = isbench.adapters.load(variant, checkpoint=str(_checkpoint(variant,
@@ -74,9 +80,8 @@ def main() -> None:
 
             zoom = _time(zoomed, args.repeats)
             box = adapter.object_state["roi"]
-            print(f"{variant:14s} first click (480x640): {statistics.median(first):7.1f} / "
-                  f"{min(first):7.1f}   zoomed click (box {box}): "
-                  f"{statistics.median(zoom):7.1f} / {min(zoom):7.1f}")
+            print(f"{variant:14s} first click (480x640): {first[0]:7.1f} / {first[1]:7.1f}   "
+                  f"zoomed click (box {box} -> 400x400): {zoom[0]:7.1f} / {zoom[1]:7.1f}")
 
 
 if __name__ == "__main__":
