@@ -10,6 +10,7 @@ import pytest
 import torch
 from click.testing import CliRunner
 from isbench.reference_models.ritm.inference import ZoomIn, predict
+from ritm_helpers import save_random
 
 from isbench.cli import main
 from isbench.records import read_records
@@ -29,8 +30,8 @@ def test_registry_entries():
         isbench.adapters.load("ritm-hrnet18")
 
 
-def test_load_by_name_with_string_options(ritm_checkpoint):
-    path, _ = ritm_checkpoint("ritm-hrnet18s")
+def test_load_by_name_with_string_options(tmp_path):
+    path, _ = save_random("ritm-hrnet18s", tmp_path)
     adapter = isbench.adapters.load("ritm-hrnet18s", checkpoint=str(path), target_size="600",
                                     flip="false")
     assert adapter.threshold == 0.49 and adapter.flip is False
@@ -45,21 +46,21 @@ def test_load_by_name_with_string_options(ritm_checkpoint):
     ({"target_size": "big"}, "target_size='big': expected a positive integer"),
     ({"flip": "maybe"}, "flip='maybe': expected true or false"),
 ])
-def test_bad_options_are_value_errors(ritm_checkpoint, args, message):
-    path, _ = ritm_checkpoint("ritm-hrnet18s")
+def test_bad_options_are_value_errors(tmp_path, args, message):
+    path, _ = save_random("ritm-hrnet18s", tmp_path)
     with pytest.raises(ValueError, match=message):
         isbench.adapters.load("ritm-hrnet18s", checkpoint=str(path), **args)
 
 
-def test_checkpoint_of_another_variant_is_refused(ritm_checkpoint):
-    path, _ = ritm_checkpoint("ritm-hrnet18s")
+def test_checkpoint_of_another_variant_is_refused(tmp_path):
+    path, _ = save_random("ritm-hrnet18s", tmp_path)
     with pytest.raises(ValueError, match=r"HRNet-W18 small \(OCR 48\) model, not ritm-hrnet18"):
         isbench.adapters.load("ritm-hrnet18", checkpoint=str(path))
 
 
-def test_adapter_equals_the_official_path_and_keeps_the_box_per_object(ritm_checkpoint):
+def test_adapter_equals_the_official_path_and_keeps_the_box_per_object(tmp_path):
     torch.set_num_threads(1)
-    path, _ = ritm_checkpoint("ritm-hrnet18s")
+    path, _ = save_random("ritm-hrnet18s", tmp_path)
     adapter = isbench.adapters.load("ritm-hrnet18s", checkpoint=str(path))
     image = np.random.default_rng(0).integers(0, 256, (48, 64, 3), dtype=np.uint8)
     adapter.set_image(image)
@@ -91,9 +92,9 @@ def _run(*args):
                        "--fusion-clicks", "shared"]),
     ("ritm-r34", ["--mode", "single", "--max-clicks", "2"]),
 ])
-def test_isbench_run_end_to_end(ritm_checkpoint, tmp_path, variant, mode):
+def test_isbench_run_end_to_end(tmp_path, variant, mode):
     torch.set_num_threads(1)
-    path, _ = ritm_checkpoint(variant)
+    path, _ = save_random(variant, tmp_path)
     out = tmp_path / "run"
     res = _run("run", "--model", variant, "--checkpoint", str(path), "--limit", "1",
                "--out", str(out), "--no-plots", *mode)

@@ -32,6 +32,7 @@ def test_zoom_in_box_worked_examples():
     box = object_roi(_mask(480, 640, 100, 199, 200, 349), [(150, 250, True)], ZOOM)
     assert box == (50, 250, 170, 380)
     assert crop_size(box, 400) == (381, 400)  # 201 · 400/211 = 381.04
+    assert crop_size(box, 600) == (572, 600)  # DAVIS: 201 · 600/211 = 571.56
     # rows 10..29 → -80.5, 119.5 → -80 → clipped 0, 120; cols 600..629 → 514.5, 714.5 →
     # 514, 714 → clipped 639.
     box = object_roi(_mask(480, 640, 10, 29, 600, 629), [], ZOOM)

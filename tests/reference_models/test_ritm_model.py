@@ -11,6 +11,7 @@ import torch
 from isbench.reference_models import ritm
 from isbench.reference_models.ritm.configs import CHECKPOINTS, VARIANTS
 from isbench.reference_models.ritm.model import DistMaps
+from ritm_helpers import random_ritm, save_random
 
 # Key, shape and dtype lists generated from the official code (copied from specs/ritm_keys).
 KEYS = Path(__file__).parent / "data" / "ritm_keys"
@@ -69,9 +70,9 @@ def test_official_config_record_is_plain_and_ordered(tmp_path):
 
 
 @pytest.mark.parametrize("variant", sorted(VARIANTS))
-def test_checkpoint_round_trip_is_bit_identical(ritm_checkpoint, random_ritm, variant):
+def test_checkpoint_round_trip_is_bit_identical(tmp_path, variant):
     torch.set_num_threads(1)
-    path, net = ritm_checkpoint(variant, seed=1)
+    path, net = save_random(variant, tmp_path, seed=1)
     raw = torch.load(path, weights_only=True)
     assert list(raw) == ["state_dict", "config"]
     loaded = ritm.load_checkpoint(path)
@@ -91,7 +92,7 @@ def test_checkpoint_round_trip_is_bit_identical(ritm_checkpoint, random_ritm, va
                         else {"instances"})
 
 
-def test_ocr_pixel_and_object_branches_do_not_change_the_output(random_ritm):
+def test_ocr_pixel_and_object_branches_do_not_change_the_output():
     net = random_ritm("ritm-hrnet18s")
     image, points = torch.rand(1, 4, 32, 32), torch.tensor([[[10.0, 12.0, 0.0], [-1, -1, -1]]])
     with torch.no_grad():
@@ -126,8 +127,8 @@ def _corrupt(path: Path, edit) -> Path:
      "use_rgb_conv=True is not supported"),
     (lambda c: c.pop("config"), "expected a dict with 'state_dict' and 'config'"),
 ])
-def test_wrong_checkpoints_are_one_line_errors(ritm_checkpoint, edit, message):
-    path, _ = ritm_checkpoint("ritm-hrnet18s")
+def test_wrong_checkpoints_are_one_line_errors(tmp_path, edit, message):
+    path, _ = save_random("ritm-hrnet18s", tmp_path)
     with pytest.raises(ValueError) as err:
         ritm.load_checkpoint(_corrupt(path, edit))
     assert message in str(err.value) and "\n" not in str(err.value)
