@@ -23,6 +23,7 @@ from isbench.types import Click
 
 __all__ = ["RitmAdapter"]
 
+DAVIS_TARGET_SIZE = 600  # scripts/evaluate_model.py, eval-mode cvpr, dataset DAVIS
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 
@@ -41,7 +42,8 @@ class RitmAdapter(SingleInstanceAdapter):
     variant: registered name (``ritm-hrnet18`` ...); the checkpoint's architecture must
     belong to it. checkpoint: path of the official ``.pth``. zoom_in: Zoom-In on/off.
     target_size: Zoom-In long side (400; 600 is the official DAVIS setting). flip:
-    horizontal-flip averaging on/off. Options may be given as strings (``--model-arg``).
+    horizontal-flip averaging on/off. Options may be given as strings (``--model-arg``);
+    ``target_size="davis"`` selects the official DAVIS size, 600.
     """
 
     threshold = 0.49
@@ -51,12 +53,15 @@ class RitmAdapter(SingleInstanceAdapter):
         if variant not in VARIANTS:
             raise ValueError(f"ritm variant {variant!r}: expected one of {', '.join(VARIANTS)}")
         self.variant = VARIANTS[variant]
+        if str(target_size).strip().lower() == "davis":
+            target_size = DAVIS_TARGET_SIZE
         try:
             size = int(target_size)
         except ValueError:
             size = 0
         if size < 1:
-            raise ValueError(f"ritm: target_size={target_size!r}: expected a positive integer")
+            raise ValueError(f"ritm: target_size={target_size!r}: expected a positive integer "
+                             "or davis")
         self.zoom = ZoomIn(target_size=size) if _flag("zoom_in", zoom_in) else None
         self.flip = _flag("flip", flip)
         self.checkpoint = str(checkpoint)

@@ -40,10 +40,12 @@ def test_load_by_name_with_string_options(tmp_path):
     assert info["variant"] == "ritm-hrnet18s" and info["arch"]["small"] is True
     assert info["release"] is None  # not named like a released file
     assert isbench.adapters.load("ritm-hrnet18s", checkpoint=str(path), zoom_in="off").zoom is None
+    davis = isbench.adapters.load("ritm-hrnet18s", checkpoint=str(path), target_size="DAVIS")
+    assert davis.zoom.target_size == 600
 
 
 @pytest.mark.parametrize("args, message", [
-    ({"target_size": "big"}, "target_size='big': expected a positive integer"),
+    ({"target_size": "big"}, "target_size='big': expected a positive integer or davis"),
     ({"flip": "maybe"}, "flip='maybe': expected true or false"),
 ])
 def test_bad_options_are_value_errors(tmp_path, args, message):

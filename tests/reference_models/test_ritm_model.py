@@ -14,7 +14,7 @@ from isbench.reference_models.ritm.model import DistMaps
 from ritm_helpers import random_ritm, save_random
 
 # Key, shape and dtype lists generated from the official code (copied from specs/ritm_keys).
-KEYS = Path(__file__).parent / "data" / "ritm_keys"
+KEYS = Path(__file__).parent / "ritm_keys"
 
 TSV = {
     "coco_lvis_h18_itermask.pth": "coco_lvis_h18_itermask__sbd_h18_itermask.tsv",
