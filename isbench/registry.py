@@ -153,6 +153,41 @@ MODELS: dict[str, ModelEntry] = {
         "FDRN-B0 (F_θ1 MiT-B0, 3 stages; F_θ2 SegFormer-B3); paper-only, no released weights",
         kwargs={"extractor": "b0", "predictor": "b3"},
     ),
+    "ritm-hrnet18s": ModelEntry(
+        "isbench.adapters.ritm:RitmAdapter",
+        "single",
+        "RITM HRNet-18s+OCR (official checkpoint, zoom-in + flip)",
+        kwargs={"variant": "ritm-hrnet18s"},
+        needs_checkpoint=True,
+    ),
+    "ritm-hrnet18": ModelEntry(
+        "isbench.adapters.ritm:RitmAdapter",
+        "single",
+        "RITM HRNet-18+OCR (official checkpoint, zoom-in + flip)",
+        kwargs={"variant": "ritm-hrnet18"},
+        needs_checkpoint=True,
+    ),
+    "ritm-hrnet32": ModelEntry(
+        "isbench.adapters.ritm:RitmAdapter",
+        "single",
+        "RITM HRNet-32+OCR (official checkpoint, zoom-in + flip)",
+        kwargs={"variant": "ritm-hrnet32"},
+        needs_checkpoint=True,
+    ),
+    "ritm-r34": ModelEntry(
+        "isbench.adapters.ritm:RitmAdapter",
+        "single",
+        "RITM DeepLabV3+ ResNet-34 baseline (zoom-in + flip)",
+        kwargs={"variant": "ritm-r34"},
+        needs_checkpoint=True,
+    ),
+    "ritm-r50": ModelEntry(
+        "isbench.adapters.ritm:RitmAdapter",
+        "single",
+        "RITM DeepLabV3+ ResNet-50 baseline (zoom-in + flip)",
+        kwargs={"variant": "ritm-r50"},
+        needs_checkpoint=True,
+    ),
 }
 
 # Segment Anything family through the official packages (adapters/sam.py): name -> summary.
