@@ -49,6 +49,17 @@ def _dynamite(config: str, readme_label: str) -> ModelEntry:
     )
 
 
+def _ritm(variant: str, network: str) -> ModelEntry:
+    """A RITM variant: official checkpoint, official inference (zoom-in, flip, 0.49)."""
+    return ModelEntry(
+        "isbench.adapters.ritm:RitmAdapter",
+        "single",
+        f"RITM {network} (official checkpoint; zoom-in + flip)",
+        {"variant": variant},
+        needs_checkpoint=True,
+    )
+
+
 MODELS: dict[str, ModelEntry] = {
     "grabcut": ModelEntry(
         "isbench.reference_models.classical.grabcut:GrabCutAdapter",
@@ -153,41 +164,11 @@ MODELS: dict[str, ModelEntry] = {
         "FDRN-B0 (F_θ1 MiT-B0, 3 stages; F_θ2 SegFormer-B3); paper-only, no released weights",
         kwargs={"extractor": "b0", "predictor": "b3"},
     ),
-    "ritm-hrnet18s": ModelEntry(
-        "isbench.adapters.ritm:RitmAdapter",
-        "single",
-        "RITM HRNet-18s+OCR (official checkpoint, zoom-in + flip)",
-        kwargs={"variant": "ritm-hrnet18s"},
-        needs_checkpoint=True,
-    ),
-    "ritm-hrnet18": ModelEntry(
-        "isbench.adapters.ritm:RitmAdapter",
-        "single",
-        "RITM HRNet-18+OCR (official checkpoint, zoom-in + flip)",
-        kwargs={"variant": "ritm-hrnet18"},
-        needs_checkpoint=True,
-    ),
-    "ritm-hrnet32": ModelEntry(
-        "isbench.adapters.ritm:RitmAdapter",
-        "single",
-        "RITM HRNet-32+OCR (official checkpoint, zoom-in + flip)",
-        kwargs={"variant": "ritm-hrnet32"},
-        needs_checkpoint=True,
-    ),
-    "ritm-r34": ModelEntry(
-        "isbench.adapters.ritm:RitmAdapter",
-        "single",
-        "RITM DeepLabV3+ ResNet-34 baseline (zoom-in + flip)",
-        kwargs={"variant": "ritm-r34"},
-        needs_checkpoint=True,
-    ),
-    "ritm-r50": ModelEntry(
-        "isbench.adapters.ritm:RitmAdapter",
-        "single",
-        "RITM DeepLabV3+ ResNet-50 baseline (zoom-in + flip)",
-        kwargs={"variant": "ritm-r50"},
-        needs_checkpoint=True,
-    ),
+    "ritm-hrnet18s": _ritm("ritm-hrnet18s", "HRNet-18s+OCR48"),
+    "ritm-hrnet18": _ritm("ritm-hrnet18", "HRNet-18+OCR64"),
+    "ritm-hrnet32": _ritm("ritm-hrnet32", "HRNet-32+OCR128"),
+    "ritm-r34": _ritm("ritm-r34", "DeepLabV3+ ResNet-34 baseline"),
+    "ritm-r50": _ritm("ritm-r50", "DeepLabV3+ ResNet-50 baseline"),
 }
 
 # Segment Anything family through the official packages (adapters/sam.py): name -> summary.
