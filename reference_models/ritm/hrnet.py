@@ -15,7 +15,7 @@ from isbench.reference_models.ritm.blocks import BasicBlockV1b, BottleneckV1b, m
 from isbench.reference_models.ritm.ocr import SpatialGather, SpatialOCR
 from torch import nn
 
-__all__ = ["HRNetOCR"]
+__all__ = ["HRNetOCR", "HighResolutionModule", "transition_layers"]
 
 
 def _upsample(x: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
@@ -31,7 +31,7 @@ class HighResolutionModule(nn.Module):
     """Parallel branches of ``num_blocks`` basic blocks, then exchange between all resolutions.
 
     Output ``i`` = ReLU(sum over inputs ``j``): ``j == i`` as is; ``j > i`` 1×1 conv + BN
-    then upsampled; ``j < i`` ``i - j`` stride-2 3×3 conv + BN (ReLU except on the last).
+    then ``upsample``d; ``j < i`` ``i - j`` stride-2 3×3 conv + BN (ReLU except on the last).
     """
 
     def __init__(self, channels: list[int], num_blocks: int):
@@ -57,6 +57,10 @@ class HighResolutionModule(nn.Module):
         self.fuse_layers = nn.ModuleList(fuse)
         self.relu = nn.ReLU(True)
 
+    def upsample(self, y: torch.Tensor, like: torch.Tensor, scale: int) -> torch.Tensor:
+        """``y`` to the size of ``like`` (``scale`` = 2^(j-i)): bilinear, corners aligned."""
+        return _upsample(y, like)
+
     def forward(self, xs: list[torch.Tensor]) -> list[torch.Tensor]:
         xs = [branch(x) for branch, x in zip(self.branches, xs)]
         out = []
@@ -66,14 +70,14 @@ class HighResolutionModule(nn.Module):
                 if j == i:
                     y = y + xs[j]
                 elif j > i:
-                    y = y + _upsample(row[j](xs[j]), xs[i])
+                    y = y + self.upsample(row[j](xs[j]), xs[i], 2 ** (j - i))
                 else:
                     y = y + row[j](xs[j])
             out.append(self.relu(y))
         return out
 
 
-def _transition(prev: list[int], cur: list[int]) -> nn.ModuleList:
+def transition_layers(prev: list[int], cur: list[int]) -> nn.ModuleList:
     """Map ``len(prev)`` branches to ``len(cur)``: 3×3 conv where widths differ (None where
     equal), and a new lowest-resolution branch by stride-2 3×3 convs from the last one."""
     layers = []
@@ -123,7 +127,7 @@ class HRNetOCR(nn.Module):
         modules = (1, 3 if small else 4, 2 if small else 3)
         for s in range(2, num_stages + 1):
             widths = [width * 2 ** b for b in range(s)]
-            self.add_module(f"transition{s - 1}", _transition(prev, widths))
+            self.add_module(f"transition{s - 1}", transition_layers(prev, widths))
             self.add_module(f"stage{s}", nn.Sequential(
                 *(HighResolutionModule(widths, blocks) for _ in range(modules[s - 2]))))
             prev = widths
