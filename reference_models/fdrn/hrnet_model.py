@@ -8,8 +8,7 @@ Zoom-In crop at 288 (long side). Choices made here: F_θ1's features are taken a
 stage-3 module (module 3 of 18s, module 4 of 18: keeping the whole stage 3 is what Table 2's
 F_θ1 sizes count), and the click guidance (two Conv1S to 64 channels, fused by a 3x3 conv)
 replaces RITM's ``maps_transform`` after the first stem conv. See ``model.py`` for the shared
-layout choices. HRNet comes from ``reference_models/focalclick/hrnet.py`` (to be merged with
-RITM's HRNet).
+layout choices. Both HRNets are RITM's ``reference_models/ritm/hrnet.py``.
 """
 
 from __future__ import annotations
@@ -17,8 +16,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from isbench.reference_models.fdrn.blocks import ClickGuidance, Semantic, Texture, align_features
-from isbench.reference_models.focalclick.hrnet import HRNetOCR
 from isbench.reference_models.focalclick.model import IMAGENET_MEAN, IMAGENET_STD
+from isbench.reference_models.ritm.hrnet import HRNetOCR
 from torch import nn
 
 __all__ = ["FDRNH", "HRNETS"]
@@ -40,9 +39,7 @@ class FeatureExtractorH(nn.Module):
         self.view2 = nn.Conv2d(4 * width, 4 * width, 3, 1, 1)
 
     def forward(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
-        bb = self.backbone
-        xs = bb.stage2(bb.transition(2, bb.stem(image)))
-        xs = bb.stage3(bb.transition(3, xs))
+        xs = self.backbone.run_stages(image)
         return {"low": xs[0], "high1": self.view1(xs[2]), "high2": self.view2(xs[2])}
 
 

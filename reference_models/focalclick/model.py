@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from isbench.reference_models.focalclick.hrnet import HRNetOCR
 from isbench.reference_models.focalclick.segformer import (
     MIT_CONFIGS,
     MiT,
     MiTConfig,
     SegFormerHead,
 )
+from isbench.reference_models.ritm.hrnet import HRNetOCR
 from torch import nn
 from torchvision.ops import roi_align
 

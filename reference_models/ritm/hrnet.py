@@ -1,8 +1,9 @@
-"""HRNetV2-W{width} with the OCR head: RITM's backbone (reusable by FocalClick's HRNet variants).
+"""HRNetV2-W{width} with the OCR head: RITM's backbone, also FocalClick's and FDRN's HRNet.
 
-``HRNetOCR(width, ocr_width, small)`` keeps the official ``HighResolutionNet`` module names
-(``conv1, bn1, conv2, bn2, layer1, transition1-3, stage2-4, conv3x3_ocr, ocr_gather_head,
-ocr_distri_head, cls_head, aux_head``), so ``state_dict()`` keys match the checkpoints.
+``HRNetOCR(width, ocr_width, small, num_classes, num_stages)`` keeps the official
+``HighResolutionNet`` module names (``conv1, bn1, conv2, bn2, layer1, transition1-3, stage2-4,
+conv3x3_ocr, ocr_gather_head, ocr_distri_head, cls_head, aux_head``), so ``state_dict()`` keys
+match the checkpoints (RITM's, and FocalClick's ``feature_extractor``).
 All resizing is bilinear with ``align_corners=True``; tensors are ``(B, C, H, W)`` float32.
 """
 
@@ -14,7 +15,7 @@ from isbench.reference_models.ritm.blocks import BasicBlockV1b, BottleneckV1b, m
 from isbench.reference_models.ritm.ocr import SpatialGather, SpatialOCR
 from torch import nn
 
-__all__ = ["HRNetOCR"]
+__all__ = ["HRNetOCR", "HighResolutionModule", "transition_layers"]
 
 
 def _upsample(x: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
@@ -30,7 +31,7 @@ class HighResolutionModule(nn.Module):
     """Parallel branches of ``num_blocks`` basic blocks, then exchange between all resolutions.
 
     Output ``i`` = ReLU(sum over inputs ``j``): ``j == i`` as is; ``j > i`` 1×1 conv + BN
-    then upsampled; ``j < i`` ``i - j`` stride-2 3×3 conv + BN (ReLU except on the last).
+    then ``upsample``d; ``j < i`` ``i - j`` stride-2 3×3 conv + BN (ReLU except on the last).
     """
 
     def __init__(self, channels: list[int], num_blocks: int):
@@ -56,6 +57,10 @@ class HighResolutionModule(nn.Module):
         self.fuse_layers = nn.ModuleList(fuse)
         self.relu = nn.ReLU(True)
 
+    def upsample(self, y: torch.Tensor, like: torch.Tensor, scale: int) -> torch.Tensor:
+        """``y`` to the size of ``like`` (``scale`` = 2^(j-i)): bilinear, corners aligned."""
+        return _upsample(y, like)
+
     def forward(self, xs: list[torch.Tensor]) -> list[torch.Tensor]:
         xs = [branch(x) for branch, x in zip(self.branches, xs)]
         out = []
@@ -65,14 +70,14 @@ class HighResolutionModule(nn.Module):
                 if j == i:
                     y = y + xs[j]
                 elif j > i:
-                    y = y + _upsample(row[j](xs[j]), xs[i])
+                    y = y + self.upsample(row[j](xs[j]), xs[i], 2 ** (j - i))
                 else:
                     y = y + row[j](xs[j])
             out.append(self.relu(y))
         return out
 
 
-def _transition(prev: list[int], cur: list[int]) -> nn.ModuleList:
+def transition_layers(prev: list[int], cur: list[int]) -> nn.ModuleList:
     """Map ``len(prev)`` branches to ``len(cur)``: 3×3 conv where widths differ (None where
     equal), and a new lowest-resolution branch by stride-2 3×3 convs from the last one."""
     layers = []
@@ -95,16 +100,22 @@ class HRNetOCR(nn.Module):
     small: the "s" variant (2 blocks per branch, 3 + 2 modules in stages 3 + 4 instead of
         4 blocks and 4 + 3 modules).
     num_classes: output logit channels.
+    num_stages: 4 for the whole network with its head; 3 builds the stem and stages 2-3 only
+        (no ``transition3``, ``stage4`` or head: FDRN's F_θ1).
 
-    ``forward(x (B, 3, H, W), additional (B, 64, H/2, W/2) or None)`` returns
-    ``(logits, aux_logits)``, both ``(B, num_classes, H/4, W/4)`` (aux is None without OCR).
-    ``additional`` is added to the stem after ``conv1→bn1→relu``.
+    The pieces run one at a time for models that work between stages (FocalClick, FDRN):
+    ``stem`` → for each stage ``s`` in 2..num_stages ``stage{s}(transition(s, xs))`` (each
+    ``stage{s}`` is an ``nn.Sequential`` of modules taking and returning the branch list) →
+    ``head``. ``forward(x, additional)`` runs them all (``num_stages`` 4 only).
     """
 
     def __init__(self, width: int, ocr_width: int = 256, small: bool = False,
-                 num_classes: int = 1):
+                 num_classes: int = 1, num_stages: int = 4):
         super().__init__()
+        if num_stages not in (3, 4):
+            raise ValueError(f"HRNet num_stages {num_stages}: expected 3 or 4")
         self.width, self.ocr_width, self.small = width, ocr_width, small
+        self.num_stages = num_stages
         blocks = 2 if small else 4
         self.conv1 = nn.Conv2d(3, 64, 3, 2, 1, bias=False)
         self.bn1 = nn.BatchNorm2d(64)
@@ -112,18 +123,17 @@ class HRNetOCR(nn.Module):
         self.bn2 = nn.BatchNorm2d(64)
         self.relu = nn.ReLU(True)
         self.layer1 = make_layer(BottleneckV1b, 64, 64, blocks)
-        widths = [[width * 2 ** b for b in range(n)] for n in (2, 3, 4)]
+        prev = [64 * BottleneckV1b.expansion]
         modules = (1, 3 if small else 4, 2 if small else 3)
-        self.transition1 = _transition([64 * BottleneckV1b.expansion], widths[0])
-        self.stage2 = nn.Sequential(*(HighResolutionModule(widths[0], blocks)
-                                      for _ in range(modules[0])))
-        self.transition2 = _transition(widths[0], widths[1])
-        self.stage3 = nn.Sequential(*(HighResolutionModule(widths[1], blocks)
-                                      for _ in range(modules[1])))
-        self.transition3 = _transition(widths[1], widths[2])
-        self.stage4 = nn.Sequential(*(HighResolutionModule(widths[2], blocks)
-                                      for _ in range(modules[2])))
-        feats = sum(widths[2])
+        for s in range(2, num_stages + 1):
+            widths = [width * 2 ** b for b in range(s)]
+            self.add_module(f"transition{s - 1}", transition_layers(prev, widths))
+            self.add_module(f"stage{s}", nn.Sequential(
+                *(HighResolutionModule(widths, blocks) for _ in range(modules[s - 2]))))
+            prev = widths
+        if num_stages < 4:
+            return
+        feats = sum(prev)
         if ocr_width > 0:
             mid = 2 * ocr_width
             self.conv3x3_ocr = nn.Sequential(nn.Conv2d(feats, mid, 3, 1, 1),
@@ -137,30 +147,48 @@ class HRNetOCR(nn.Module):
             self.cls_head = nn.Sequential(nn.Conv2d(feats, feats, 3, 1, 1), nn.BatchNorm2d(feats),
                                           nn.ReLU(True), nn.Conv2d(feats, num_classes, 1))
 
-    @staticmethod
-    def _next_inputs(transition: nn.ModuleList, ys: list[torch.Tensor]) -> list[torch.Tensor]:
-        out = []
-        for i, t in enumerate(transition):
-            src = ys[i] if i < len(ys) else ys[-1]
-            out.append(src if t is None else t(src))
-        return out
+    def stem(self, x: torch.Tensor, additional: torch.Tensor | None = None) -> list[torch.Tensor]:
+        """``x`` (B, 3, H, W) normalised RGB → ``[layer1 output (B, 256, H/4, W/4)]``.
 
-    def features(self, x: torch.Tensor, additional: torch.Tensor | None = None) -> torch.Tensor:
-        """Aggregated multi-resolution features ``(B, 15·width, H/4, W/4)``."""
+        ``additional`` (B, 64, H/2, W/2), if given, is added after ``conv1→bn1→relu``."""
         x = self.relu(self.bn1(self.conv1(x)))
         if additional is not None:
             x = x + additional
-        x = self.layer1(self.relu(self.bn2(self.conv2(x))))
-        ys = self.stage2(self._next_inputs(self.transition1, [x]))
-        ys = self.stage3(self._next_inputs(self.transition2, ys))
-        ys = self.stage4(self._next_inputs(self.transition3, ys))
-        return torch.cat([ys[0]] + [_upsample(y, ys[0]) for y in ys[1:]], 1)
+        return [self.layer1(self.relu(self.bn2(self.conv2(x))))]
 
-    def forward(self, x: torch.Tensor, additional: torch.Tensor | None = None):
-        feats = self.features(x, additional)
+    def transition(self, s: int, xs: list[torch.Tensor]) -> list[torch.Tensor]:
+        """The branches entering stage ``s`` (2..num_stages) from the previous outputs ``xs``;
+        branch ``b`` is ``(B, width·2^b, H/2^(b+2), W/2^(b+2))``."""
+        out = []
+        for i, t in enumerate(getattr(self, f"transition{s - 1}")):
+            src = xs[i] if i < len(xs) else xs[-1]
+            out.append(src if t is None else t(src))
+        return out
+
+    def run_stages(self, x: torch.Tensor,
+                   additional: torch.Tensor | None = None) -> list[torch.Tensor]:
+        """``stem``, then every built stage: the last stage's ``num_stages`` branches."""
+        xs = self.stem(x, additional)
+        for s in range(2, self.num_stages + 1):
+            xs = getattr(self, f"stage{s}")(self.transition(s, xs))
+        return xs
+
+    def head(self, xs: list[torch.Tensor]):
+        """Stage-4 branches → ``(logits, aux_logits, feats)``.
+
+        logits, aux_logits: ``(B, num_classes, H/4, W/4)`` (aux is None without OCR);
+        feats: what ``cls_head`` reads, the OCR features ``(B, 2·ocr_width, H/4, W/4)``, or
+        the aggregated branches ``(B, 15·width, H/4, W/4)`` without OCR.
+        """
+        feats = torch.cat([xs[0]] + [_upsample(y, xs[0]) for y in xs[1:]], 1)
         if self.ocr_width <= 0:
-            return self.cls_head(feats), None
+            return self.cls_head(feats), None, feats
         aux = self.aux_head(feats)
         feats = self.conv3x3_ocr(feats)
         context = self.ocr_gather_head(feats, aux)
-        return self.cls_head(self.ocr_distri_head(feats, context)), aux
+        feats = self.ocr_distri_head(feats, context)
+        return self.cls_head(feats), aux, feats
+
+    def forward(self, x: torch.Tensor, additional: torch.Tensor | None = None):
+        """``x`` (B, 3, H, W), ``additional`` as in ``stem`` → ``head``'s triple."""
+        return self.head(self.run_stages(x, additional))

@@ -146,7 +146,7 @@ class RitmNet(nn.Module):
         coord = self.maps_transform(coord)
         size = image.shape[2:]
         if self.arch.kind == "hrnet":
-            logits, aux = self.feature_extractor(image, coord)
+            logits, aux, _ = self.feature_extractor(image, coord)
         else:
             logits, aux = self.head(self.feature_extractor(image, coord)), None
         out = {"instances": F.interpolate(logits, size=size, mode="bilinear", align_corners=True)}
