@@ -103,3 +103,12 @@ def test_small_variant_uses_the_official_key_names():
     assert set(small) < set(official)
     differ = {k for k, v in small.items() if str(list(v.shape)) != official[k]}
     assert differ and all(".ffn_layers." in k and ".encoder." in k for k in differ)
+
+
+def test_cli_train_writes_a_loadable_model(tmp_path):
+    res = CliRunner().invoke(main, ["train", "--out", str(tmp_path), "--epochs", "1",
+                                    "--train-size", "2", "--batch-size", "2",
+                                    "--input-size", "64"])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "log.jsonl").read_text().count("\n") == 1
+    assert load_checkpoint(tmp_path / "model_final.pth").isbench_section["train"]["train_size"] == 2
