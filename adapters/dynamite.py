@@ -8,12 +8,19 @@ Output probabilities: for object k, sigmoid(s_k - b), where s_k is the max of ob
 click-query logits and b the max of the background channels (background clicks and the
 9 static queries), all at the original resolution. With ``threshold`` 0.5 the harness's
 "argmax object if >= threshold" rule gives exactly the official argmax masks.
+
+Without a checkpoint (configuration ``mitb0-small`` or undetermined) the adapter uses the
+weights shipped in the package: the small MiT-B0 variant trained by ``isbench train`` on
+the bundled synthetic ``train`` split (not the paper's COCO+LVIS weights).
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
+from pathlib import Path
 
+import isbench.reference_models.dynamite as _package
 import numpy as np
 import torch
 from isbench.adapters.base import MultiInstanceAdapter
@@ -25,7 +32,14 @@ from isbench.reference_models.dynamite.model import (
 
 from isbench.types import Click
 
-__all__ = ["DynamiteAdapter"]
+__all__ = ["BUNDLED_CHECKPOINT", "BUNDLED_CONFIG", "DynamiteAdapter"]
+
+BUNDLED_CONFIG = "mitb0-small"
+BUNDLED_CHECKPOINT = Path(_package.__file__).parent / "dynamite_mitb0_small_synthetic.pth"
+BUNDLED_NOTE = (
+    "dynamite: no --checkpoint, using the bundled mitb0-small weights trained on isbench's "
+    "synthetic data (not the paper's COCO+LVIS weights)"
+)
 
 
 def _positive_int(name: str, value) -> int | None:
@@ -41,10 +55,12 @@ def _positive_int(name: str, value) -> int | None:
 
 
 class DynamiteAdapter(MultiInstanceAdapter):
-    """DynaMITe on official weights.
+    """DynaMITe on official weights (or on the bundled synthetic-data weights).
 
-    checkpoint: the official ``.pth`` (``{"model": state_dict, ...}``).
-    config: one of swin-t, swin-l, r50, hrnet32, mitb0; None detects it from the keys.
+    checkpoint: the official ``.pth`` (``{"model": state_dict, ...}``) or one written by
+        ``isbench train``; None = the bundled ``mitb0-small`` weights (config None or
+        mitb0-small only).
+    config: one of ``CONFIGS``; None detects it from the keys.
     device: torch device string ("cpu", "cuda", ...).
     min_size, max_size: override the test-time resize (800 / 1333). Anything but the
         defaults departs from the official protocol; meant for tests and quick looks.
@@ -60,6 +76,10 @@ class DynamiteAdapter(MultiInstanceAdapter):
         min_size=None,
         max_size=None,
     ):
+        self.bundled = not checkpoint and config in (None, BUNDLED_CONFIG)
+        if self.bundled:
+            checkpoint = BUNDLED_CHECKPOINT
+            print(BUNDLED_NOTE, file=sys.stderr)
         if not checkpoint:
             files = ", ".join(f"{c.readme_label} ({c.name})" for c in CONFIGS.values())
             raise ValueError(
@@ -77,6 +97,7 @@ class DynamiteAdapter(MultiInstanceAdapter):
             "max_size": _positive_int("max_size", max_size),
         }
         self.model = load_checkpoint(checkpoint, config).to(self.device)
+        self.trained = self.model.isbench_section
         self.model.set_resize(**resize)
         self.checkpoint = str(checkpoint)
         self._feats = None
@@ -84,8 +105,16 @@ class DynamiteAdapter(MultiInstanceAdapter):
     @property
     def info(self) -> dict:
         cfg = self.model.cfg
+        weights = "official release (COCO+LVIS)"
+        if self.trained:
+            weights = (
+                "isbench train on the bundled synthetic train split "
+                f"({'bundled' if self.bundled else 'user'} file; not the paper's COCO+LVIS weights)"
+            )
         return {
             **super().info,
+            "weights": weights,
+            "trained": dict(self.trained),
             "checkpoint": self.checkpoint,
             "config": cfg.name,
             "official_config": cfg.official_config,

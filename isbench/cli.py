@@ -1,4 +1,4 @@
-"""Command line: ``isbench run | leaderboard | plot | list`` (a thin layer over the API).
+"""Command line: ``isbench run | train | leaderboard | plot | list`` (a thin layer over the API).
 
 A mistake a user can make (unknown name, missing folder, bad checkpoint, a model
 returning the wrong shape) ends in one line on stderr and exit code 2, never a traceback.
@@ -120,6 +120,35 @@ def run(model_args, no_plots, misleading_kinds, shard_text, **opts) -> None:
 
     click.echo(format_table(pd.DataFrame([row])))
     click.echo(f"records, summary.csv and plots in {out}")
+
+
+@main.command()
+@click.option("--model", default="dynamite-mitb0-small", show_default=True,
+              help="dynamite-<config> (see isbench list).")
+@click.option("--dataset", default="synthetic", show_default=True,
+              type=click.Choice(["synthetic"]), help="Training data (its train split).")
+@click.option("--out", required=True, type=click.Path(), help="Folder for checkpoints and log.")
+@click.option("--epochs", type=int, help="Passes over the training scenes.")
+@click.option("--input-size", type=int, help="Shortest image side in training and evaluation.")
+@click.option("--train-size", type=int, help="Number of synthetic train scenes.")
+@click.option("--batch-size", type=int)
+@click.option("--lr", type=float, help="AdamW learning rate.")
+@click.option("--seed", type=int)
+@click.option("--resume", is_flag=True, help="Continue from OUT/checkpoint.pth.")
+@_user_errors
+def train(model, dataset, out, resume, **opts) -> None:
+    """Train DynaMITe on the bundled data; OUT/model_final.pth loads with --checkpoint."""
+    from isbench.reference_models.dynamite.train import TrainConfig
+    from isbench.reference_models.dynamite.train import train as train_
+
+    config = model.removeprefix("dynamite-") if model.startswith("dynamite-") else None
+    if config is None:
+        raise ValueError(
+            f"--model {model!r}: expected dynamite-<config>, e.g. dynamite-mitb0-small"
+        )
+    tcfg = TrainConfig(config=config, **{k: v for k, v in opts.items() if v is not None})
+    train_(tcfg, out, resume=resume)
+    click.echo(f"checkpoint.pth, log.jsonl and model_final.pth in {out}")
 
 
 @main.command()

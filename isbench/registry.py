@@ -94,7 +94,18 @@ MODELS: dict[str, ModelEntry] = {
         kwargs={"variant": "vit-h"},
         needs_checkpoint=True,
     ),
-    "dynamite": _dynamite("swin-t", "Swin-Tiny"),
+    "dynamite": ModelEntry(
+        "isbench.adapters.dynamite:DynamiteAdapter",
+        "multi",
+        "DynaMITe; without --checkpoint the bundled small MiT-B0 trained on the synthetic "
+        "data, with one the official .pth (config detected)",
+    ),
+    "dynamite-mitb0-small": ModelEntry(
+        "isbench.adapters.dynamite:DynamiteAdapter",
+        "multi",
+        "DynaMITe MiT-B0 with a small head (isbench); bundled synthetic-data weights by default",
+        {"config": "mitb0-small"},
+    ),
     "dynamite-swin-t": _dynamite("swin-t", "Swin-Tiny"),
     "dynamite-swin-l": _dynamite("swin-l", "Swin-Large"),
     "dynamite-r50": _dynamite("r50", "Resent50"),

@@ -198,11 +198,19 @@ class DynamiteInteractiveTransformer(nn.Module):
         return logits, attn_mask
 
     def forward(
-        self, multi_scale_features, mask_features, fg_coords, bg_coords, max_timestamp: int
+        self,
+        multi_scale_features,
+        mask_features,
+        fg_coords,
+        bg_coords,
+        max_timestamp: int,
+        with_aux: bool = False,
     ):
         """Per-query mask logits (1, Q, H/4, W/4) for Q = #clicks + 9 static background queries.
 
         fg_coords: per object, its clicks (y, x, t); bg_coords: background clicks (y, x, t).
+        with_aux: also return the intermediate predictions (the initial queries' and each
+            encoder layer's, same shape), used for deep supervision in training.
         """
         clicks = ordered_clicks(fg_coords, bg_coords)
         h4, w4 = mask_features.shape[-2:]
@@ -226,7 +234,8 @@ class DynamiteInteractiveTransformer(nn.Module):
                 position_embedding_sine(*sizes[-1], device=f.device).flatten(1).T[:, None]
             )
 
-        _, attn_mask = self.prediction_head(queries, mask_features, sizes[0])
+        aux, attn_mask = self.prediction_head(queries, mask_features, sizes[0])
+        aux_logits = [aux]
         enc = self.encoder
         for i in range(len(enc.cross_attention_layers)):
             lvl = i % 3
@@ -239,6 +248,8 @@ class DynamiteInteractiveTransformer(nn.Module):
             )
             queries = enc.self_attention_layers[i](queries, query_pos)
             queries = enc.ffn_layers[i](queries)
-            _, attn_mask = self.prediction_head(queries, mask_features, sizes[(i + 1) % 3])
+            aux, attn_mask = self.prediction_head(queries, mask_features, sizes[(i + 1) % 3])
+            aux_logits.append(aux)
         refined = self.decoder(mask_features, queries, query_pos)
-        return self.prediction_head(queries, refined, sizes[0])[0]
+        logits = self.prediction_head(queries, refined, sizes[0])[0]
+        return (logits, aux_logits) if with_aux else logits

@@ -47,6 +47,8 @@ class DynamiteConfig:
     backbone: ``module:Class`` under ``isbench.reference_models.dynamite``;
     backbone_args: its kwargs.
     marker_key: a state-dict key present only in this configuration (for detection).
+    deform_layers, enc_layers, dec_layers, dim_feedforward: head sizes (pixel-decoder
+        deformable layers, interactive-encoder layers, pixel-token decoder layers, encoder FFN).
     """
 
     name: str
@@ -62,9 +64,37 @@ class DynamiteConfig:
     pixel_mean: tuple[float, ...] = PIXEL_MEAN
     pixel_std: tuple[float, ...] = PIXEL_STD
     paper: str = "arXiv:2304.06668"
+    deform_layers: int = 6
+    enc_layers: int = 9
+    dec_layers: int = 5
+    dim_feedforward: int = 2048
 
+
+_MITB0 = {
+    "dims": [32, 64, 160, 256],
+    "heads": [1, 2, 5, 8],
+    "depths": [2, 2, 2, 2],
+    "srs": [8, 4, 2, 1],
+}
 
 CONFIGS: dict[str, DynamiteConfig] = {
+    # Not released: the official MiT-B0 model with a lighter head (1 deformable layer, 3
+    # interactive-encoder layers with FFN 256, 1 decoder layer), same key names. Listed first
+    # so detection checks its FFN width before the plain MiT-B0 marker.
+    "mitb0-small": DynamiteConfig(
+        "mitb0-small",
+        "configs/coco_lvis/segformer/dynamite_mitb0_bs32_ep50.yaml (lighter head, isbench)",
+        "Segformer-B0, small head (isbench)",
+        "mit:MixVisionTransformer",
+        _MITB0,
+        (32, 64, 160, 256),
+        marker_key="sem_seg_head.interactive_transformer.encoder.ffn_layers.0.linear1.weight:256",
+        paper="isbench variant of arXiv:2304.06668",
+        deform_layers=1,
+        enc_layers=3,
+        dec_layers=1,
+        dim_feedforward=256,
+    ),
     "swin-t": DynamiteConfig(
         "swin-t",
         "configs/coco_lvis/swin/dynamite_swin_tiny_bs32_ep50.yaml",
@@ -88,12 +118,7 @@ CONFIGS: dict[str, DynamiteConfig] = {
         "configs/coco_lvis/segformer/dynamite_mitb0_bs32_ep50.yaml",
         "Segformer-B0",
         "mit:MixVisionTransformer",
-        {
-            "dims": [32, 64, 160, 256],
-            "heads": [1, 2, 5, 8],
-            "depths": [2, 2, 2, 2],
-            "srs": [8, 4, 2, 1],
-        },
+        _MITB0,
         (32, 64, 160, 256),
         marker_key="backbone.patch_embed1.proj.weight",
     ),
@@ -131,8 +156,14 @@ class _Head(nn.Module):
     def __init__(self, cfg: DynamiteConfig):
         super().__init__()
         levels = num_fpn_levels(list(cfg.declared_strides[1:]))
-        self.pixel_decoder = MSDeformAttnPixelDecoder(list(cfg.in_channels), levels)
-        self.interactive_transformer = DynamiteInteractiveTransformer()
+        self.pixel_decoder = MSDeformAttnPixelDecoder(
+            list(cfg.in_channels), levels, deform_layers=cfg.deform_layers
+        )
+        self.interactive_transformer = DynamiteInteractiveTransformer(
+            enc_layers=cfg.enc_layers,
+            dec_layers=cfg.dec_layers,
+            dim_feedforward=cfg.dim_feedforward,
+        )
 
 
 @dataclass
@@ -294,7 +325,8 @@ def _try_detect(state_dict: dict) -> str | None:
         return None
 
 
-def _read_state_dict(path: str | Path) -> dict:
+def _read_checkpoint(path: str | Path) -> tuple[dict, dict]:
+    """(state_dict, isbench section or {}) of a ``{"model": state_dict, ...}`` file."""
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
@@ -308,16 +340,20 @@ def _read_state_dict(path: str | Path) -> dict:
             f"DynaMITe checkpoint {str(path)!r}: "
             "expected a detectron2 file {'model': state_dict, ...}"
         )
-    return obj["model"]
+    section = obj.get("isbench")
+    return obj["model"], section if isinstance(section, dict) else {}
 
 
 def load_checkpoint(path: str | Path, config: str | None = None) -> DynamiteModel:
     """Build the model for the official ``.pth`` at ``path`` and load it strictly (eval mode).
 
     config: force a configuration name; by default it is detected from the keys.
+    A file written by ``isbench train`` carries an ``isbench`` section: its ``input_size``
+    becomes the test-time shortest side, and the section is kept as ``model.isbench_section``
+    ({} for official files). Float16 tensors are cast to float32 on loading.
     Raises ValueError naming the first missing/unexpected/mis-shaped keys on any mismatch.
     """
-    state = _read_state_dict(path)
+    state, section = _read_checkpoint(path)
     if config is not None and config not in CONFIGS:
         raise ValueError(f"DynaMITe config {config!r}: expected one of {', '.join(CONFIGS)}")
     detected = detect_config(state) if config is None else _try_detect(state)
@@ -345,4 +381,7 @@ def load_checkpoint(path: str | Path, config: str | None = None) -> DynamiteMode
             f"DynaMITe checkpoint {str(path)!r} ({model.cfg.name}): " + "; ".join(parts)
         )
     model.load_state_dict(state, strict=True)
+    model.isbench_section = section
+    if section.get("input_size"):
+        model.set_resize(min_size=int(section["input_size"]))
     return model

@@ -149,17 +149,24 @@ class MSDeformAttnPixelDecoder(nn.Module):
 
     in_channels: channels of the backbone maps, ordered as the backbone declares them
         (high to low resolution, e.g. res2..res5). The last three feed the deformable encoder.
+    deform_layers: deformable-encoder layers (6 in every released config).
     num_fpn_levels: 1 for true strides (4 -> lateral level on the first map); HRNet's declared
         stride 1 gives int(log2(1) - log2(4)) = -2, i.e. the slice [:-2] = the first two maps.
     """
 
-    def __init__(self, in_channels: list[int], num_fpn_levels: int = 1, conv_dim: int = 256):
+    def __init__(
+        self,
+        in_channels: list[int],
+        num_fpn_levels: int = 1,
+        conv_dim: int = 256,
+        deform_layers: int = 6,
+    ):
         super().__init__()
         self.input_proj = nn.ModuleList(
             nn.Sequential(nn.Conv2d(c, conv_dim, 1), nn.GroupNorm(32, conv_dim))
             for c in in_channels[1:][::-1]
         )
-        self.transformer = _DeformableTransformer(n_levels=len(in_channels) - 1)
+        self.transformer = _DeformableTransformer(deform_layers, n_levels=len(in_channels) - 1)
         self.mask_features = nn.Conv2d(conv_dim, conv_dim, 1)
         self.fpn_channels = in_channels[:num_fpn_levels]
         for idx, c in enumerate(self.fpn_channels):

@@ -92,7 +92,7 @@ def test_isbench_run_end_to_end_on_the_bundled_dataset(checkpoint, tmp_path, mod
 
 def test_user_errors_are_one_line_value_errors(checkpoint, adapter):
     with pytest.raises(ValueError, match="dynamite-mitb0"):
-        adapters.load("dynamite", checkpoint=checkpoint)
+        adapters.load("dynamite-swin-t", checkpoint=checkpoint)
     with pytest.raises(ValueError, match="max_size='big' is not an integer"):
         adapters.load("dynamite-mitb0", checkpoint=checkpoint, max_size="big")
     with pytest.raises(ValueError, match="config='vit'"):

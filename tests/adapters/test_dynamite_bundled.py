@@ -1,0 +1,48 @@
+"""The DynaMITe weights shipped in the package (``--model dynamite`` without --checkpoint)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from isbench.adapters.dynamite import BUNDLED_CHECKPOINT
+from isbench.reference_models.dynamite.model import load_checkpoint
+
+from isbench import adapters
+from isbench.runner import RunSettings, run
+
+# MIST worst-with-limit on the first 5 val scenes (isbench protocol), measured with one torch
+# thread when the weights were committed.
+EXPECTED = {"NCI": 10.0, "NFO": 19, "NFI": 5, "IoU": 0.37374593207858686}
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def test_bundled_file_is_small_and_loads_strictly():
+    assert BUNDLED_CHECKPOINT.stat().st_size <= 20_000_000
+    model = load_checkpoint(BUNDLED_CHECKPOINT, "mitb0-small")
+    assert model.isbench_section["config"] == "mitb0-small"
+    assert model.cfg.min_size == model.isbench_section["input_size"]
+
+
+def test_default_dynamite_is_the_bundled_model(capsys):
+    adapter = adapters.load("dynamite")
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "not the paper's COCO+LVIS weights" in err[0]
+    assert adapter.model.cfg.name == "mitb0-small"
+    assert "synthetic" in adapter.info["weights"] and adapter.info["trained"]["input_size"]
+
+
+def test_bundled_model_reproduces_the_recorded_val_figures(tmp_path):
+    out, row = run(RunSettings(model="dynamite", strategy="worst-with-limit", limit=5,
+                               out=str(tmp_path / "run"), plots=False), progress=False)
+    assert {k: row[k] for k in EXPECTED} == pytest.approx(EXPECTED, abs=1e-9)
+    info = json.loads((tmp_path / "run" / "config.json").read_text())["model_info"]
+    assert "not the paper's COCO+LVIS weights" in info["weights"]
