@@ -16,7 +16,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from isbench.reference_models.fdrn.blocks import ClickGuidance, Semantic, Texture, align_features
-from isbench.reference_models.focalclick.model import IMAGENET_MEAN, IMAGENET_STD
+from isbench.reference_models.focalclick.model import register_imagenet_normalisation
 from isbench.reference_models.ritm.hrnet import HRNetOCR
 from torch import nn
 
@@ -77,10 +77,7 @@ class FDRNH(nn.Module):
         self.extractor_version, self.predictor_version = extractor, predictor
         self.extractor = FeatureExtractorH(extractor)
         self.predictor = MaskPredictorH(predictor, HRNETS[extractor][0])
-        self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1),
-                             persistent=False)
-        self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1),
-                             persistent=False)
+        register_imagenet_normalisation(self)
 
     def encode_image(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
         """F_θ1 once per image: (1, 3, H, W) RGB in [0, 1] -> feature dict."""

@@ -29,10 +29,9 @@ import torch.nn.functional as F
 from isbench.reference_models.fdrn.blocks import ClickGuidance, Semantic, Texture, align_features
 from isbench.reference_models.focalclick.model import (
     BASE_RADIUS,
-    IMAGENET_MEAN,
-    IMAGENET_STD,
     RefineLayer,
     _CoarseRefineMixin,
+    register_imagenet_normalisation,
 )
 from isbench.reference_models.focalclick.segformer import (
     MIT_CONFIGS,
@@ -82,10 +81,7 @@ class MaskPredictor(_CoarseRefineMixin, nn.Module):
         self.semantic = Semantic(c3)
         self.decode_head = SegFormerHead(cfg)
         self.refiner = RefineLayer(cfg.decoder_dim, feature_gate=False)
-        self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1),
-                             persistent=False)
-        self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1),
-                             persistent=False)
+        register_imagenet_normalisation(self)
 
     def forward(self, x: torch.Tensor, points: torch.Tensor, feats: dict, roi: tuple
                 ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -114,10 +110,7 @@ class FDRN(nn.Module):
         self.extractor_version, self.predictor_version = extractor, predictor
         self.extractor = FeatureExtractor(ecfg)
         self.predictor = MaskPredictor(MIT_CONFIGS[predictor])
-        self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1),
-                             persistent=False)
-        self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1),
-                             persistent=False)
+        register_imagenet_normalisation(self)
 
     def encode_image(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
         """F_θ1 once per image: (1, 3, H, W) RGB in [0, 1] -> feature dict."""

@@ -26,6 +26,7 @@ from torchvision.ops import roi_align
 __all__ = [
     "IMAGENET_MEAN",
     "IMAGENET_STD",
+    "register_imagenet_normalisation",
     "FocalClickHRNet",
     "FocalClickSegFormer",
     "RefineLayer",
@@ -60,6 +61,13 @@ def click_disks(points: torch.Tensor, h: int, w: int, radius: float) -> torch.Te
     d2 = d2.view(b, 2, n2 // 2, h, w).amin(dim=2)
     return (d2 <= radius**2).float()
 
+
+
+def register_imagenet_normalisation(module: nn.Module) -> None:
+    """Give ``module`` non-persistent ``mean``/``std`` buffers (1, 3, 1, 1) of ImageNet."""
+    module.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1),
+                           persistent=False)
+    module.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
 
 class ScaleLayer(nn.Module):
     """Multiplies by |scale| (ClickSEG ``ScaleLayer``; key ``scale``, shape (1,))."""
@@ -181,10 +189,7 @@ class FocalClickSegFormer(_CoarseRefineMixin, nn.Module):
             ScaleLayer())
         self.feature_extractor = _FeatureExtractor(cfg)
         self.refiner = RefineLayer(cfg.decoder_dim, feature_gate=True)
-        self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1),
-                             persistent=False)
-        self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1),
-                             persistent=False)
+        register_imagenet_normalisation(self)
 
     def forward(self, x: torch.Tensor, points: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(B, 4, S, S) [RGB 0-1, prev prob], (B, 2N, 3) -> logits (B,1,S,S), feature (B,E,h,w)."""
@@ -223,10 +228,7 @@ class FocalClickHRNet(_CoarseRefineMixin, nn.Module):
             nn.Conv2d(3, 16, 1), nn.LeakyReLU(0.2), nn.Conv2d(16, 64, 3, 2, 1), ScaleLayer())
         self.feature_extractor = HRNetOCR(width, ocr_width, small)
         self.refiner = RefineLayer(2 * ocr_width, feature_gate=False)
-        self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1),
-                             persistent=False)
-        self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1),
-                             persistent=False)
+        register_imagenet_normalisation(self)
 
     def forward(self, x: torch.Tensor, points: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """As ``FocalClickSegFormer.forward``; feature = OCR features (B, 2*ocr_width, h, w)."""
