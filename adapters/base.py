@@ -41,18 +41,25 @@ class _Adapter:
         """Start a new image: (H, W, 3) uint8 RGB. Drop every per-image state here."""
         raise NotImplementedError
 
-    def check_output(self, probs: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-        """Check a prediction is finite float of ``shape``; ValueError naming the model if not."""
-        name = type(self).__name__
+    def output_error(self, problem: str) -> ValueError:
+        """The error for a bad prediction, naming the model."""
+        return ValueError(f"model {type(self).__name__} returned {problem}")
+
+    def check_output(
+        self, probs: np.ndarray, shape: tuple[int, ...], check_finite: bool = True
+    ) -> np.ndarray:
+        """Check a prediction is (finite) float of ``shape``; ``output_error`` if not."""
         probs = np.asarray(probs)
         if probs.shape != shape:
-            raise ValueError(f"model {name} returned shape {probs.shape}, expected {shape}")
+            raise self.output_error(f"shape {probs.shape}, expected {shape}")
         if not np.issubdtype(probs.dtype, np.floating):
-            raise ValueError(f"model {name} returned dtype {probs.dtype}, expected float32")
+            raise self.output_error(f"dtype {probs.dtype}, expected float32")
         probs = np.ascontiguousarray(probs, dtype=np.float32)
         # One SIMD sum is NaN/inf iff an element is (far cheaper than np.isfinite on a stack).
-        if probs.size and not np.isfinite(cv2.sumElems(probs.reshape(-1, shape[-1]))[0]):
-            raise ValueError(f"model {name} returned NaN or infinite probabilities")
+        if check_finite and probs.size and not np.isfinite(
+            cv2.sumElems(probs.reshape(-1, shape[-1]))[0]
+        ):
+            raise self.output_error("NaN or infinite probabilities")
         return probs
 
 

@@ -9,18 +9,17 @@ from __future__ import annotations
 
 import time
 
-import cv2
 import numpy as np
 
 from isbench.adapters.base import MultiInstanceAdapter, SingleInstanceAdapter
-from isbench.metrics.iou import ObjectIoU, iou, label_map
+from isbench.metrics.iou import ObjectIoU, fused_labels, iou, label_map
 from isbench.protocols import Protocol
 from isbench.strategies.objects import make_chooser
 from isbench.strategies.perturb import Perturbation, jitter_point, place_click
 from isbench.strategies.placement import disk_offsets, farthest_point
 from isbench.types import Click, Sample
 
-__all__ = ["NO_PERTURBATION", "fused_labels", "probability_threshold", "run_mist", "run_single"]
+__all__ = ["NO_PERTURBATION", "probability_threshold", "run_mist", "run_single"]
 
 NO_PERTURBATION = Perturbation()
 
@@ -138,30 +137,8 @@ def _false_label(label: int, target: int, n_obj: int, rng) -> int:
     return int(others[int(rng.integers(len(others)))])
 
 
-def fused_labels(probs: np.ndarray, thr: float) -> np.ndarray:
-    """(H, W) label map (0 background, k+1 object k) of argmax over [thr, probs...].
-
-    The first maximum wins, so the background wins ties with the threshold and a lower
-    object index wins ties between objects (numpy ``argmax`` semantics).
-    """
-    n, shape = len(probs), probs.shape[1:]
-    if n > 254:
-        best = probs.argmax(axis=0)
-        keep = np.take_along_axis(probs, best[None], axis=0)[0] > thr
-        return np.where(keep, best + 1, 0).astype(np.int32)
-    best = np.full(shape, thr, dtype=np.float32)
-    labels = np.zeros(shape, dtype=np.uint8)
-    above = np.empty(shape, dtype=np.uint8)
-    for k in range(n):  # label k+1 where object k beats everything before it; k rises
-        cv2.compare(probs[k], best, cv2.CMP_GT, dst=above)
-        cv2.max(best, probs[k], dst=best)
-        cv2.bitwise_and(above, k + 1, dst=above)
-        cv2.max(labels, above, dst=labels)
-    return labels
-
-
 def _object_ious(joint_iou, gt_masks, pred_labels, pred_masks, valid):
-    """Per-object IoUs: one joint histogram (``joint_iou``, None unless the ground truth is
+    """Per-object IoUs: one counting pass (``joint_iou``, None unless the ground truth is
     disjoint) when the prediction is a label map, else object by object."""
     if joint_iou is not None and pred_masks is None:
         return joint_iou(pred_labels)
@@ -221,13 +198,20 @@ def run_mist(
     def predict():
         """Probabilities, label map, per-object masks (None when fused) and IoUs."""
         probs, dt = _timed(clock, model.predict, tuple(clicks), n_obj)
-        probs = model.check_output(probs, (n_obj, *shape))
-        if fused_in_loop:
-            labels, masks = fused_labels(probs, thr), None
+        # Fused in the loop, the finiteness check rides on the fusion's single pass.
+        probs = model.check_output(probs, (n_obj, *shape), check_finite=not fused_in_loop)
+        if fused_in_loop and joint_iou is not None:
+            labels, ious, finite = joint_iou.fused(probs, thr)
+            masks = None
+        elif fused_in_loop:
+            (labels, finite), masks = fused_labels(probs, thr), None
+            ious = _object_ious(None, gt_masks, labels, None, valid)
         else:  # objects refined independently: each thresholded on its own
-            masks = probs > thr
+            masks, finite = probs > thr, True
             labels = label_map(masks)
-        ious = _object_ious(joint_iou, gt_masks, labels, masks, valid)
+            ious = _object_ious(joint_iou, gt_masks, labels, masks, valid)
+        if not finite:
+            raise model.output_error("NaN or infinite probabilities")
         return probs, labels, masks, ious, dt
 
     probs, pred_labels, masks, ious, dt = predict()
@@ -263,7 +247,7 @@ def run_mist(
         t_click.append(dt)
     final = ious
     if not fused_in_loop:
-        final = _object_ious(joint_iou, gt_masks, fused_labels(probs, thr), None, valid)
+        final = _object_ious(joint_iou, gt_masks, fused_labels(probs, thr)[0], None, valid)
     return {
         "sample_id": sample.id,
         "num_objects": n_obj,

@@ -8,10 +8,10 @@ can use). A value equal to the threshold counts as reached.
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
+from numba import njit
 
-__all__ = ["ObjectIoU", "iou", "label_map", "object_ious"]
+__all__ = ["ObjectIoU", "fused_labels", "iou", "label_map", "object_ious"]
 
 
 def iou(gt: np.ndarray, pred: np.ndarray, valid: np.ndarray | None = None) -> float:
@@ -33,40 +33,115 @@ def label_map(masks: np.ndarray) -> np.ndarray:
     return labels
 
 
+@njit(cache=True, nogil=True)
+def _count_row(labels, gt, valid, counts) -> None:
+    """Add one row of valid pixels to counts (8, 2, N+1): [.., 0, p] pixels predicted p,
+    [.., 1, p] of them with ground truth p. Eight interleaved copies, so runs of one
+    label do not wait on one counter. ``valid`` of length 0 means every pixel."""
+    if valid.shape[0] == 0:
+        for x in range(labels.shape[0]):
+            p = labels[x]
+            counts[x & 7, 0, p] += 1
+            counts[x & 7, 1, p] += gt[x] == p
+        return
+    for x in range(labels.shape[0]):
+        p, v = labels[x], valid[x]
+        counts[x & 7, 0, p] += v
+        counts[x & 7, 1, p] += v & (gt[x] == p)
+
+
+@njit(cache=True, nogil=True)
+def _count(labels, gt, valid, counts) -> None:
+    """``_count_row`` over every row of (H, W) maps."""
+    for y in range(labels.shape[0]):
+        _count_row(labels[y], gt[y], valid[y], counts)
+
+
+@njit(cache=True, nogil=True)
+def _fuse(probs, thr, labels, gt, valid, counts) -> bool:
+    """Fill ``labels`` (H, W) uint8 with the argmax over [thr, probs...] row by row (a
+    strict > keeps the first maximum), adding each finished row to ``counts`` (see
+    ``_count_row``) unless it is empty; True iff every probability is finite."""
+    n, h, w = probs.shape
+    count = counts.shape[0] > 0
+    best = np.empty(w, np.float32)
+    nonfinite = np.zeros(w, np.float32)  # v * 0 is NaN exactly for NaN and +-inf
+    for y in range(h):
+        row_labels = labels[y]
+        best[:] = np.float32(thr)
+        row_labels[:] = 0
+        for k in range(n):
+            row, label = probs[k, y], np.uint8(k + 1)
+            for x in range(w):
+                v = row[x]
+                above = v > best[x]
+                best[x] = v if above else best[x]
+                row_labels[x] = label if above else row_labels[x]
+                nonfinite[x] += v * np.float32(0)
+        if count:
+            _count_row(row_labels, gt[y], valid[y], counts)
+    return nonfinite.sum() == 0
+
+
+_NO_COUNT = np.zeros((0, 2, 0), np.int64)
+_NO_MAP = np.zeros((0, 0), np.uint8)
+
+
+def fused_labels(probs: np.ndarray, thr: float) -> tuple[np.ndarray, bool]:
+    """((H, W) label map, all finite) of the argmax over [thr, probs...]: 0 background,
+    k+1 object k. probs: (N, H, W) float32.
+
+    The first maximum wins, so the background wins ties with the threshold and a lower
+    object index wins ties between objects (numpy ``argmax`` semantics).
+    """
+    if len(probs) > 254:
+        best = probs.argmax(axis=0)
+        keep = np.take_along_axis(probs, best[None], axis=0)[0] > thr
+        return np.where(keep, best + 1, 0).astype(np.int32), bool(np.isfinite(probs).all())
+    labels = np.empty(probs.shape[1:], dtype=np.uint8)
+    probs = np.ascontiguousarray(probs, dtype=np.float32)
+    finite = _fuse(probs, thr, labels, _NO_MAP, _NO_MAP, _NO_COUNT)
+    return labels, finite
+
+
 class ObjectIoU:
     """Per-object IoUs against one ground-truth label map, prepared once per image.
 
     gt_labels: (H, W) int map, 0 background, k+1 object k (objects disjoint).
     valid: (H, W) bool of pixels that count, or None. Calling it with a predicted label
-    map returns (N,) float64 IoUs from one joint histogram of the two maps.
+    map (values 0..num_objects) returns (N,) float64 IoUs; ``fused`` does the argmax
+    fusion of a probability stack and the counting in one pass.
     """
 
     def __init__(self, gt_labels: np.ndarray, num_objects: int, valid: np.ndarray | None = None):
-        self.n = n = num_objects + 1
-        # uint8 joint labels and one OpenCV histogram (float32 counts exact below 2**24 px)
-        self.small = n * n <= 256 and gt_labels.size < 2**24
-        if self.small:
-            self.base = gt_labels.astype(np.uint8) * np.uint8(n)
-            self.mask = None if valid is None else valid.astype(np.uint8)
-        else:
-            self.base = gt_labels.astype(np.int64) * n
-            self.valid = valid
+        self.n = num_objects
+        self.gt = np.ascontiguousarray(gt_labels, np.uint8 if num_objects < 255 else np.int32)
+        self.valid = np.zeros((len(self.gt), 0), bool) if valid is None else np.ascontiguousarray(
+            valid, dtype=bool)
+        gt = self.gt if valid is None else self.gt[self.valid]
+        self.gt_count = np.bincount(gt.ravel(), minlength=self.n + 1)[1:]
+
+    def _ious(self, counts: np.ndarray) -> np.ndarray:
+        pred_count, inter = counts.sum(axis=0)[:, 1:]
+        union = self.gt_count + pred_count - inter
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(union == 0, 1.0, inter / union.astype(np.float64))
 
     def __call__(self, pred_labels: np.ndarray) -> np.ndarray:
-        n = self.n
-        if self.small:
-            joint = cv2.add(self.base, pred_labels.astype(np.uint8, copy=False))
-            hist = cv2.calcHist([joint], [0], self.mask, [n * n], [0, n * n]).reshape(n, n)
-        else:
-            joint = self.base + pred_labels
-            if self.valid is not None:
-                joint = joint[self.valid]
-            hist = np.bincount(joint.ravel(), minlength=n * n).reshape(n, n)
-        hist = hist.astype(np.float64)
-        inter = np.diagonal(hist)[1:]
-        union = hist.sum(axis=1)[1:] + hist.sum(axis=0)[1:] - inter
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(union == 0, 1.0, inter / union)
+        counts = np.zeros((8, 2, self.n + 1), np.int64)
+        _count(np.ascontiguousarray(pred_labels), self.gt, self.valid, counts)
+        return self._ious(counts)
+
+    def fused(self, probs: np.ndarray, thr: float) -> tuple[np.ndarray, np.ndarray, bool]:
+        """(label map, (N,) IoUs, all finite) of ``fused_labels(probs, thr)``."""
+        if self.n > 254:
+            labels, finite = fused_labels(probs, thr)
+            return labels, self(labels), finite
+        counts = np.zeros((8, 2, self.n + 1), np.int64)
+        labels = np.empty(probs.shape[1:], dtype=np.uint8)
+        finite = _fuse(np.ascontiguousarray(probs, dtype=np.float32), thr, labels, self.gt,
+                       self.valid, counts)
+        return labels, self._ious(counts), finite
 
 
 def object_ious(

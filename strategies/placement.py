@@ -4,58 +4,164 @@ Both official clickers (RITM's and DynaMITe's) click at the pixel of an error re
 farthest from its boundary, the image border counting as boundary. We compute the
 Euclidean distance on the region's bounding box plus a 1-pixel zero border (identical
 distances to a full-image transform, since that border is nearer than anything beyond
-it) and round the squared distance to an integer, so equally distant pixels tie exactly
-and the first maximum in row-major order wins every time.
+it), as exact integer squared distances in a compiled loop, so equally distant pixels tie
+exactly and the first maximum in row-major order wins every time.
 """
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
+from numba import njit
 
 __all__ = ["disk_offsets", "error_click", "farthest_point"]
 
 
-def _bbox(mask: np.ndarray) -> tuple[int, int, int, int] | None:
-    """(y0, y1, x0, x1) half-open bounding box of a bool mask, or None if empty."""
-    rows = np.flatnonzero(mask.any(axis=1))
-    if rows.size == 0:
-        return None
-    cols = np.flatnonzero(mask.any(axis=0))
-    return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+@njit(cache=True, nogil=True)
+def _bbox(mask: np.ndarray) -> tuple[int, int, int, int]:
+    """(y0, y1, x0, x1) half-open bounding box of a bool mask; y0 == y1 if it is empty.
+    Rows between the first and last set row are scanned only outside the box so far."""
+    h, w = mask.shape
+    y0, y1 = 0, h
+    while y0 < h and not mask[y0].any():
+        y0 += 1
+    if y0 == h:
+        return 0, 0, 0, 0
+    while not mask[y1 - 1].any():
+        y1 -= 1
+    x0, x1 = w, 0
+    for y in range(y0, y1):
+        row = mask[y]
+        for x in range(x0):
+            if row[x]:
+                x0 = x
+                break
+        for x in range(w - 1, x1 - 1, -1):
+            if row[x]:
+                x1 = x + 1
+                break
+    return y0, y1, x0, x1
 
 
-def _squared_distances(mask: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
-    """Exact integer squared distance to the nearest non-mask pixel, on ``box`` of ``mask``."""
-    y0, y1, x0, x1 = box
-    padded = cv2.copyMakeBorder(
-        mask[y0:y1, x0:x1].view(np.uint8), 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0
-    )
-    dist = cv2.distanceTransform(padded, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)[1:-1, 1:-1]
-    # float32 sqrt is within a few ulps: rounding its square recovers the exact integer.
-    return np.rint(np.square(dist, dtype=np.float64)).astype(np.int64)
+@njit(cache=True, nogil=True)
+def _column_distances(mask: np.ndarray, y0: int, y1: int, x0: int, x1: int) -> np.ndarray:
+    """(h, w) int32 distance along each column of the box to the nearest non-mask pixel,
+    the rows just outside the box counting as non-mask."""
+    h, w = y1 - y0, x1 - x0
+    col = np.zeros((h, w), np.int32)
+    for y in range(h):
+        row = mask[y0 + y, x0:x1]
+        for x in range(w):
+            if row[x]:
+                col[y, x] = col[y - 1, x] + 1 if y else 1
+    for y in range(h - 1, -1, -1):
+        for x in range(w):
+            col[y, x] = min(col[y, x], col[y + 1, x] + 1 if y + 1 < h else 1)
+    return col
 
 
-def _masked_max(
-    mask: np.ndarray, excluded: np.ndarray | None
-) -> tuple[int, int, int]:
+@njit(cache=True, nogil=True)
+def _row_envelope(col_row: np.ndarray, out: np.ndarray, site: np.ndarray, start: np.ndarray):
+    """out[x] = min over columns q of col_row[q]² + (x - q)², the columns just outside the
+    row counting as 0: the lower envelope of parabolas (Felzenszwalb & Huttenlocher)."""
+    w = col_row.shape[0]
+    n = w + 2  # parabola sites -1 .. w, stored shifted by one
+
+    def f(q):
+        return 0 if q == 0 or q == n - 1 else col_row[q - 1] * col_row[q - 1]
+
+    k = 0
+    site[0], start[0], start[1] = 0, -np.inf, np.inf
+    for q in range(1, n):
+        fq = f(q) + q * q
+        while True:
+            v = site[k]
+            s = (fq - (f(v) + v * v)) / (2.0 * (q - v))
+            if s <= start[k] and k > 0:
+                k -= 1
+            else:
+                break
+        k += 1
+        site[k], start[k], start[k + 1] = q, s, np.inf
+    k = 0
+    for x in range(w):
+        q = x + 1
+        while start[k + 1] < q:
+            k += 1
+        v = site[k]
+        out[x] = f(v) + (q - v) * (q - v)
+
+
+@njit(cache=True, nogil=True)
+def _squared_distances(mask: np.ndarray, y0: int, y1: int, x0: int, x1: int) -> np.ndarray:
+    """Exact integer squared distance to the nearest non-mask pixel, on the box of ``mask``
+    with a zero border around it."""
+    col = _column_distances(mask, y0, y1, x0, x1)
+    h, w = col.shape
+    out = np.empty((h, w), np.int64)
+    site, start = np.empty(w + 2, np.int64), np.empty(w + 3, np.float64)
+    for y in range(h):
+        _row_envelope(col[y], out[y], site, start)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _masked_max(mask: np.ndarray, excluded: np.ndarray) -> tuple[int, int, int]:
     """(squared distance, y, x) of the first row-major maximum of mask's distance map.
 
-    Pixels where ``excluded`` is True count as distance 0. An empty mask gives (0, 0, 0).
+    Pixels where ``excluded`` (same shape, or (0, 0) for none) is True count as distance
+    0. An empty mask, or one with every pixel excluded, gives (0, 0, 0).
+
+    Only rows that can hold the maximum are transformed: a pixel's squared distance is at
+    most the square of the smaller of its column and row distances, and rows are visited
+    by that bound, largest first, until the bound falls below the best value found.
     """
-    box = _bbox(mask)
-    if box is None:
+    y0, y1, x0, x1 = _bbox(mask)
+    if y0 == y1:
         return 0, 0, 0
-    d2 = _squared_distances(mask, box)
-    y0, y1, x0, x1 = box
-    if excluded is not None:
-        d2[excluded[y0:y1, x0:x1]] = 0
-    flat = int(np.argmax(d2))
-    best = int(d2.flat[flat])
+    col = _column_distances(mask, y0, y1, x0, x1)
+    h, w = col.shape
+    check = excluded.shape[0] > 0
+    bound = np.zeros(h, np.int64)
+    row_bound = np.empty(w, np.int64)
+    for y in range(h):
+        run = 0
+        for x in range(w):  # distance to the nearest non-mask pixel on the left ...
+            run = run + 1 if col[y, x] else 0
+            row_bound[x] = min(run, col[y, x])
+        run = 0
+        for x in range(w - 1, -1, -1):  # ... and on the right
+            run = run + 1 if col[y, x] else 0
+            if not (check and excluded[y0 + y, x0 + x]):
+                bound[y] = max(bound[y], min(run, row_bound[x]))
+    best, by, bx = 0, h, w
+    out = np.empty(w, np.int64)
+    site, start = np.empty(w + 2, np.int64), np.empty(w + 3, np.float64)
+    for y in np.argsort(-bound, kind="mergesort"):
+        limit = bound[y] * bound[y]
+        if limit == 0 or limit < best or (limit == best and y > by):
+            if limit < best or limit == 0:
+                break
+            continue
+        _row_envelope(col[y], out, site, start)
+        for x in range(w):
+            d = out[x]
+            if d < best or d == 0 or (check and excluded[y0 + y, x0 + x]):
+                continue
+            if d > best or y < by or (y == by and x < bx):
+                best, by, bx = d, y, x
     if best == 0:
         return 0, 0, 0
-    dy, dx = divmod(flat, d2.shape[1])
-    return best, y0 + dy, x0 + dx
+    return best, y0 + by, x0 + bx
+
+
+_NOTHING_EXCLUDED = np.zeros((0, 0), dtype=bool)
+
+
+def _max_of(mask: np.ndarray, excluded: np.ndarray | None) -> tuple[int, int, int]:
+    """``_masked_max`` on any bool-like arrays."""
+    mask = np.ascontiguousarray(mask, dtype=bool)
+    excluded = _NOTHING_EXCLUDED if excluded is None else np.ascontiguousarray(excluded, bool)
+    return _masked_max(mask, excluded)
 
 
 def farthest_point(mask: np.ndarray, excluded: np.ndarray | None = None) -> tuple[int, int]:
@@ -65,7 +171,7 @@ def farthest_point(mask: np.ndarray, excluded: np.ndarray | None = None) -> tupl
     distance counts as 0; distances themselves are unchanged). With no choosable pixel
     the point is (0, 0), as both official clickers do.
     """
-    _, y, x = _masked_max(np.ascontiguousarray(mask, dtype=bool), excluded)
+    _, y, x = _max_of(mask, excluded)
     return y, x
 
 
@@ -80,8 +186,8 @@ def error_click(
     greater than the false positives' (a tie, 0 == 0 included, picks the false
     positives). With no clickable error pixel at all the click lands at (0, 0).
     """
-    d_fn, y_fn, x_fn = _masked_max(fn, excluded)
-    d_fp, y_fp, x_fp = _masked_max(fp, excluded)
+    d_fn, y_fn, x_fn = _max_of(fn, excluded)
+    d_fp, y_fp, x_fp = _max_of(fp, excluded)
     if d_fn > d_fp:
         return y_fn, x_fn, True
     return y_fp, x_fp, False
@@ -89,10 +195,11 @@ def error_click(
 
 def distance_at(mask: np.ndarray, y: int, x: int) -> float:
     """Euclidean distance from mask pixel (y, x) to the nearest non-mask pixel or border."""
-    box = _bbox(mask)
-    if box is None or not mask[y, x]:
+    mask = np.ascontiguousarray(mask, dtype=bool)
+    if not mask[y, x]:
         return 0.0
-    return float(np.sqrt(_squared_distances(mask, box)[y - box[0], x - box[2]]))
+    y0, y1, x0, x1 = _bbox(mask)
+    return float(np.sqrt(_squared_distances(mask, y0, y1, x0, x1)[y - y0, x - x0]))
 
 
 def disk_offsets(radius: int) -> tuple[np.ndarray, np.ndarray]:

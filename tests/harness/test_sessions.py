@@ -88,9 +88,11 @@ def test_model_returning_wrong_shape_or_nan_is_named(boxes):
     bad = FixedMulti([np.zeros((2, 10, 10), np.float32)])
     with pytest.raises(ValueError, match=r"returned shape \(2, 10, 10\), expected \(2, 40, 60\)"):
         isbench.evaluate(bad, [boxes], mode="mist", warmup=False)
-    nan = FixedMulti([np.full((2, 40, 60), np.nan, np.float32)])
-    with pytest.raises(ValueError, match="NaN"):
-        isbench.evaluate(nan, [boxes], mode="mist", warmup=False)
+    for value in (np.nan, np.inf, -np.inf):  # one bad pixel of the second object is enough
+        probs = np.zeros((2, 40, 60), np.float32)
+        probs[1, 39, 59] = value
+        with pytest.raises(ValueError, match="model FixedMulti returned NaN or infinite"):
+            isbench.evaluate(FixedMulti([probs]), [boxes], mode="mist", warmup=False)
 
 
 def test_multi_instance_model_runs_the_single_protocol(boxes):
@@ -100,12 +102,16 @@ def test_multi_instance_model_runs_the_single_protocol(boxes):
 
 
 def test_fused_labels_is_argmax_with_background_at_threshold():
-    from isbench.sessions import fused_labels
+    from isbench.metrics.iou import fused_labels
 
     rng = np.random.default_rng(0)
     probs = rng.choice([0.0, 0.3, 0.5, 0.7, 0.9], size=(5, 30, 40)).astype(np.float32)
     stacked = np.concatenate([np.full((1, 30, 40), 0.5, np.float32), probs])
-    assert (fused_labels(probs, 0.5) == stacked.argmax(axis=0)).all()
+    labels, finite = fused_labels(probs, 0.5)
+    assert finite and (labels == stacked.argmax(axis=0)).all()
     big = rng.random((300, 4, 5)).astype(np.float32)
     want = np.concatenate([np.full((1, 4, 5), 0.5, np.float32), big]).argmax(axis=0)
-    assert (fused_labels(big, 0.5) == want).all()
+    labels, finite = fused_labels(big, 0.5)
+    assert finite and (labels == want).all()
+    probs[2, 3, 4] = np.nan
+    assert not fused_labels(probs, 0.5)[1]

@@ -93,3 +93,35 @@ def test_matches_official_clicker_where_the_official_maximum_is_unique(seed):
             ys, xs = np.nonzero(exact == exact.max())
             assert ours[:2] == (ys[0], xs[0])
     assert checked > 10
+
+
+def _brute_force_sq_distances(mask):
+    """Squared distance of every pixel to the nearest non-mask pixel of the zero-padded
+    mask, by checking every pair."""
+    padded = np.pad(mask, 1)
+    zy, zx = np.nonzero(~padded)
+    ys, xs = np.mgrid[0 : mask.shape[0], 0 : mask.shape[1]]
+    d2 = ((ys[..., None] + 1 - zy) ** 2 + (xs[..., None] + 1 - zx) ** 2).min(axis=-1)
+    return np.where(mask, d2, 0)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_distances_and_row_pruned_maximum_equal_brute_force(seed):
+    from isbench.strategies.placement import _masked_max, _squared_distances
+
+    rng = np.random.default_rng(seed)
+    h, w = rng.integers(1, 24, size=2)
+    mask = rng.random((h, w)) < rng.choice([0.3, 0.7, 0.95])
+    if seed % 3 == 0:  # blocky shapes with long runs and many ties
+        mask = np.kron(rng.random((h // 4 + 1, w // 4 + 1)) < 0.6, np.ones((4, 4), bool))
+    excluded = rng.random(mask.shape) < (0.0 if seed % 2 else 0.2)
+    want = _brute_force_sq_distances(mask)
+    if mask.any():
+        ys, xs = np.nonzero(mask)
+        box = (ys.min(), ys.max() + 1, xs.min(), xs.max() + 1)
+        got = _squared_distances(mask, *box)
+        assert (got == want[box[0] : box[1], box[2] : box[3]]).all()
+    allowed = np.where(excluded, 0, want)
+    best = int(allowed.max())
+    y, x = divmod(int(allowed.argmax()), mask.shape[1]) if best else (0, 0)
+    assert _masked_max(np.ascontiguousarray(mask), excluded) == (best, y, x)
