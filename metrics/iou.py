@@ -35,19 +35,18 @@ def label_map(masks: np.ndarray) -> np.ndarray:
 
 @njit(cache=True, nogil=True)
 def _count_row(labels, gt, valid, counts) -> None:
-    """Add one row of valid pixels to counts (8, 2, N+1): [.., 0, p] pixels predicted p,
-    [.., 1, p] of them with ground truth p. Eight interleaved copies, so runs of one
-    label do not wait on one counter. ``valid`` of length 0 means every pixel."""
+    """Add one row of valid pixels to counts (8, N+1) int64 holding, per predicted label p,
+    the pixels predicted p (low 32 bits) and those of them with ground truth p (high 32
+    bits). Eight interleaved copies, so runs of one label do not wait on one counter.
+    ``valid`` of length 0 means every pixel."""
     if valid.shape[0] == 0:
         for x in range(labels.shape[0]):
             p = labels[x]
-            counts[x & 7, 0, p] += 1
-            counts[x & 7, 1, p] += gt[x] == p
+            counts[x & 7, p] += 1 + (np.int64(gt[x] == p) << 32)
         return
     for x in range(labels.shape[0]):
-        p, v = labels[x], valid[x]
-        counts[x & 7, 0, p] += v
-        counts[x & 7, 1, p] += v & (gt[x] == p)
+        p = labels[x]
+        counts[x & 7, p] += np.int64(valid[x]) * (1 + (np.int64(gt[x] == p) << 32))
 
 
 @njit(cache=True, nogil=True)
@@ -83,7 +82,7 @@ def _fuse(probs, thr, labels, gt, valid, counts) -> bool:
     return nonfinite.sum() == 0
 
 
-_NO_COUNT = np.zeros((0, 2, 0), np.int64)
+_NO_COUNT = np.zeros((0, 0), np.int64)
 _NO_MAP = np.zeros((0, 0), np.uint8)
 
 
@@ -122,13 +121,14 @@ class ObjectIoU:
         self.gt_count = np.bincount(gt.ravel(), minlength=self.n + 1)[1:]
 
     def _ious(self, counts: np.ndarray) -> np.ndarray:
-        pred_count, inter = counts.sum(axis=0)[:, 1:]
+        packed = counts.sum(axis=0)[1:]
+        pred_count, inter = packed & 0xFFFFFFFF, packed >> 32
         union = self.gt_count + pred_count - inter
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(union == 0, 1.0, inter / union.astype(np.float64))
 
     def __call__(self, pred_labels: np.ndarray) -> np.ndarray:
-        counts = np.zeros((8, 2, self.n + 1), np.int64)
+        counts = np.zeros((8, self.n + 1), np.int64)
         _count(np.ascontiguousarray(pred_labels), self.gt, self.valid, counts)
         return self._ious(counts)
 
@@ -137,7 +137,7 @@ class ObjectIoU:
         if self.n > 254:
             labels, finite = fused_labels(probs, thr)
             return labels, self(labels), finite
-        counts = np.zeros((8, 2, self.n + 1), np.int64)
+        counts = np.zeros((8, self.n + 1), np.int64)
         labels = np.empty(probs.shape[1:], dtype=np.uint8)
         finite = _fuse(np.ascontiguousarray(probs, dtype=np.float32), thr, labels, self.gt,
                        self.valid, counts)

@@ -105,8 +105,9 @@ def _squared_distances(mask: np.ndarray, y0: int, y1: int, x0: int, x1: int) -> 
 
 
 @njit(cache=True, nogil=True)
-def _masked_max(mask: np.ndarray, excluded: np.ndarray) -> tuple[int, int, int]:
-    """(squared distance, y, x) of the first row-major maximum of mask's distance map.
+def _masked_max(mask: np.ndarray, excluded: np.ndarray, floor: int = 1) -> tuple[int, int, int]:
+    """(squared distance, y, x) of the first row-major maximum of mask's distance map, if
+    it is at least ``floor`` (>= 1), else (0, 0, 0).
 
     Pixels where ``excluded`` (same shape, or (0, 0) for none) is True count as distance
     0. An empty mask, or one with every pixel excluded, gives (0, 0, 0).
@@ -138,14 +139,14 @@ def _masked_max(mask: np.ndarray, excluded: np.ndarray) -> tuple[int, int, int]:
     site, start = np.empty(w + 2, np.int64), np.empty(w + 3, np.float64)
     for y in np.argsort(-bound, kind="mergesort"):
         limit = bound[y] * bound[y]
-        if limit == 0 or limit < best or (limit == best and y > by):
-            if limit < best or limit == 0:
-                break
+        if limit < max(best, floor):
+            break
+        if limit == best and y > by:
             continue
         _row_envelope(col[y], out, site, start)
         for x in range(w):
             d = out[x]
-            if d < best or d == 0 or (check and excluded[y0 + y, x0 + x]):
+            if d < max(best, floor) or (check and excluded[y0 + y, x0 + x]):
                 continue
             if d > best or y < by or (y == by and x < bx):
                 best, by, bx = d, y, x
@@ -157,11 +158,11 @@ def _masked_max(mask: np.ndarray, excluded: np.ndarray) -> tuple[int, int, int]:
 _NOTHING_EXCLUDED = np.zeros((0, 0), dtype=bool)
 
 
-def _max_of(mask: np.ndarray, excluded: np.ndarray | None) -> tuple[int, int, int]:
+def _max_of(mask: np.ndarray, excluded: np.ndarray | None, floor: int = 1):
     """``_masked_max`` on any bool-like arrays."""
     mask = np.ascontiguousarray(mask, dtype=bool)
     excluded = _NOTHING_EXCLUDED if excluded is None else np.ascontiguousarray(excluded, bool)
-    return _masked_max(mask, excluded)
+    return _masked_max(mask, excluded, floor)
 
 
 def farthest_point(mask: np.ndarray, excluded: np.ndarray | None = None) -> tuple[int, int]:
@@ -187,7 +188,9 @@ def error_click(
     positives). With no clickable error pixel at all the click lands at (0, 0).
     """
     d_fn, y_fn, x_fn = _max_of(fn, excluded)
-    d_fp, y_fp, x_fp = _max_of(fp, excluded)
+    # The false positives only matter from d_fn up (they win ties), so rows below it are
+    # never transformed.
+    d_fp, y_fp, x_fp = _max_of(fp, excluded, max(d_fn, 1))
     if d_fn > d_fp:
         return y_fn, x_fn, True
     return y_fp, x_fp, False

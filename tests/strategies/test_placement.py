@@ -125,3 +125,6 @@ def test_distances_and_row_pruned_maximum_equal_brute_force(seed):
     best = int(allowed.max())
     y, x = divmod(int(allowed.argmax()), mask.shape[1]) if best else (0, 0)
     assert _masked_max(np.ascontiguousarray(mask), excluded) == (best, y, x)
+    floor = int(rng.integers(1, 10))
+    want = (best, y, x) if best >= floor else (0, 0, 0)
+    assert _masked_max(np.ascontiguousarray(mask), excluded, floor) == want
