@@ -1,6 +1,6 @@
 """Wall time of the bundled-dataset MIST run with grabcut at 1 and 2 processes (torchrun).
 
-    python benchmarks/distributed_speed.py [--limit 40] [--strategy worst-with-limit]
+    python benchmarks/distributed_speed.py [--limit 100] [--strategy worst-with-limit]
 
 Prints the wall time of each and the speed-up; the records of both are compared
 (timings aside) and must be identical.
@@ -26,7 +26,7 @@ def _records(run_dir: Path) -> list[dict]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--limit", type=int, default=40)
+    parser.add_argument("--limit", type=int, default=100, help="samples (100: all of val)")
     parser.add_argument("--strategy", default="worst-with-limit")
     args = parser.parse_args()
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
