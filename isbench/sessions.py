@@ -223,17 +223,20 @@ def run_mist(
             y, x = farthest_point(error, exclusion.map)
             # The object whose error it is: the true one, or the one wrongly predicted there.
             target = int(gt_labels[y, x] or pred_labels[y, x]) - 1
-            fn, fp, kept = error, np.zeros_like(error), (pred_labels == gt_labels) & (gt_labels > 0)
         else:
             target = chooser.choose(ious, iou_thr, rng)
             if target is None:
                 break
             gt_t = gt_masks[target]
             pred_t = pred_labels == target + 1 if masks is None else masks[target]
-            fn, fp, kept = gt_t & ~pred_t, ~gt_t & pred_t, gt_t & pred_t
-            if valid is not None:
-                fn, fp, kept = fn & valid, fp & valid, kept & valid
         if kind != "normal" or not chooser.joint:
+            if chooser.joint:
+                fn, fp = error, np.zeros_like(error)
+                kept = (pred_labels == gt_labels) & (gt_labels > 0)
+            else:  # on bools, a > b is a & ~b
+                fn, fp, kept = np.greater(gt_t, pred_t), np.greater(pred_t, gt_t), gt_t & pred_t
+                if valid is not None:
+                    fn, fp, kept = fn & valid, fp & valid, kept & valid
             y, x, _ = place_click(kind, fn, fp, kept, exclusion.map,
                                   (clicks[-1].y, clicks[-1].x), perturb_rng, perturbation.sigma)
         label = int(gt_labels[y, x]) - 1
