@@ -129,7 +129,9 @@ def run(model_args, no_plots, misleading_kinds, shard_text, **opts) -> None:
               type=click.Choice(["synthetic"]), help="Training data (its train split).")
 @click.option("--out", required=True, type=click.Path(), help="Folder for checkpoints and log.")
 @click.option("--epochs", type=int, help="Passes over the training scenes.")
-@click.option("--input-size", type=int, help="Shortest image side in training and evaluation.")
+@click.option("--input-size", type=int, help="Shortest image side in training.")
+@click.option("--eval-size", type=int,
+              help="Shortest image side at evaluation, stored in the checkpoint [input size].")
 @click.option("--train-size", type=int, help="Number of synthetic train scenes.")
 @click.option("--batch-size", type=int)
 @click.option("--lr", type=float, help="AdamW learning rate.")

@@ -348,8 +348,8 @@ def load_checkpoint(path: str | Path, config: str | None = None) -> DynamiteMode
     """Build the model for the official ``.pth`` at ``path`` and load it strictly (eval mode).
 
     config: force a configuration name; by default it is detected from the keys.
-    A file written by ``isbench train`` carries an ``isbench`` section: its ``input_size``
-    becomes the test-time shortest side, and the section is kept as ``model.isbench_section``
+    A file written by ``isbench train`` carries an ``isbench`` section: its ``eval_size``
+    (else ``input_size``) becomes the test-time shortest side, and the section is kept as ``model.isbench_section``
     ({} for official files). Float16 tensors are cast to float32 on loading.
     Raises ValueError naming the first missing/unexpected/mis-shaped keys on any mismatch.
     """
@@ -382,6 +382,7 @@ def load_checkpoint(path: str | Path, config: str | None = None) -> DynamiteMode
         )
     model.load_state_dict(state, strict=True)
     model.isbench_section = section
-    if section.get("input_size"):
-        model.set_resize(min_size=int(section["input_size"]))
+    size = section.get("eval_size") or section.get("input_size")
+    if size:
+        model.set_resize(min_size=int(size))
     return model

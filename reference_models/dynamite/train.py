@@ -48,7 +48,10 @@ class TrainConfig:
     """What defines a run (stored in every checkpoint's ``isbench`` section)."""
 
     config: str = "mitb0-small"
-    input_size: int = 160  # shortest side at training and evaluation
+    input_size: int = 160  # shortest side in training
+    #: Shortest side at evaluation, written into the checkpoint (None: input_size). Larger
+    #: than input_size sharpens the stride-4 masks of small and thin objects.
+    eval_size: int | None = None
     epochs: int = 4
     train_size: int = 640  # scenes of the synthetic ``train`` split used
     batch_size: int = 4
@@ -62,8 +65,8 @@ class TrainConfig:
             raise ValueError(
                 f"DynaMITe config {self.config!r}: expected one of {', '.join(CONFIGS)}"
             )
-        for name in ("input_size", "epochs", "train_size", "batch_size"):
-            if getattr(self, name) < 1:
+        for name in ("input_size", "epochs", "train_size", "batch_size", "eval_size"):
+            if getattr(self, name) is not None and getattr(self, name) < 1:
                 raise ValueError(f"train: {name} must be >= 1, got {getattr(self, name)}")
 
     @property
@@ -194,7 +197,7 @@ def _save(path: Path, model, optimizer, tcfg: TrainConfig, epoch: int, iteration
         "optimizer": optimizer.state_dict(),
         "iteration": iteration,
         "isbench": {"train": asdict(tcfg), "config": tcfg.config, "input_size": tcfg.input_size,
-                    "epoch": epoch},
+                    "eval_size": tcfg.eval_size or tcfg.input_size, "epoch": epoch},
     }
     tmp = path.with_suffix(".tmp")
     torch.save(state, tmp)

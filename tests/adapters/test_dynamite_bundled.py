@@ -29,7 +29,8 @@ def test_bundled_file_is_small_and_loads_strictly():
     assert BUNDLED_CHECKPOINT.stat().st_size <= 20_000_000
     model = load_checkpoint(BUNDLED_CHECKPOINT, "mitb0-small")
     assert model.isbench_section["config"] == "mitb0-small"
-    assert model.cfg.min_size == model.isbench_section["input_size"]
+    section = model.isbench_section
+    assert model.cfg.min_size == section.get("eval_size", section["input_size"])
 
 
 def test_default_dynamite_is_the_bundled_model(capsys):

@@ -108,7 +108,10 @@ def test_small_variant_uses_the_official_key_names():
 def test_cli_train_writes_a_loadable_model(tmp_path):
     res = CliRunner().invoke(main, ["train", "--out", str(tmp_path), "--epochs", "1",
                                     "--train-size", "2", "--batch-size", "2",
-                                    "--input-size", "64"])
+                                    "--input-size", "64", "--eval-size", "96"])
     assert res.exit_code == 0, res.output
     assert (tmp_path / "log.jsonl").read_text().count("\n") == 1
-    assert load_checkpoint(tmp_path / "model_final.pth").isbench_section["train"]["train_size"] == 2
+    model = load_checkpoint(tmp_path / "model_final.pth")
+    assert model.isbench_section["train"]["train_size"] == 2
+    # Trained at 64, evaluated at the stored eval size.
+    assert model.isbench_section["input_size"] == 64 and model.cfg.min_size == 96
