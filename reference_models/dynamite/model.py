@@ -349,8 +349,9 @@ def load_checkpoint(path: str | Path, config: str | None = None) -> DynamiteMode
 
     config: force a configuration name; by default it is detected from the keys.
     A file written by ``isbench train`` carries an ``isbench`` section: its ``eval_size``
-    (else ``input_size``) becomes the test-time shortest side, and the section is kept as ``model.isbench_section``
-    ({} for official files). Float16 tensors are cast to float32 on loading.
+    (else ``input_size``) becomes the test-time shortest side, and the section is kept as
+    ``model.isbench_section`` ({} for official files). Float16 tensors are cast to float32
+    on loading.
     Raises ValueError naming the first missing/unexpected/mis-shaped keys on any mismatch.
     """
     state, section = _read_checkpoint(path)
