@@ -51,9 +51,9 @@ class TrainConfig:
     input_size: int = 160  # shortest side in training
     #: Shortest side at evaluation, written into the checkpoint (None: input_size). Larger
     #: than input_size sharpens the stride-4 masks of small and thin objects.
-    eval_size: int | None = None
-    epochs: int = 4
-    train_size: int = 640  # scenes of the synthetic ``train`` split used
+    eval_size: int | None = 320
+    epochs: int = 6
+    train_size: int = 2000  # scenes of the synthetic ``train`` split used
     batch_size: int = 4
     lr: float = 1e-4
     weight_decay: float = 0.05

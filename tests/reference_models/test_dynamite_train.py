@@ -17,7 +17,7 @@ from isbench.reference_models.dynamite.train import (
 from isbench.cli import main
 from isbench.datasets.synthetic import SyntheticScenes
 
-TINY = {"input_size": 64, "batch_size": 2, "lr": 1e-4}
+TINY = {"input_size": 64, "eval_size": None, "batch_size": 2, "lr": 1e-4}
 
 
 @pytest.fixture(autouse=True)
