@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-import torch
 from isbench.adapters.dynamite import BUNDLED_CHECKPOINT
 from isbench.reference_models.dynamite.model import load_checkpoint
 
@@ -15,14 +14,6 @@ from isbench.runner import RunSettings, run
 # MIST worst-with-limit on the first 5 val scenes (isbench protocol), measured with one torch
 # thread when the weights were committed.
 EXPECTED = {"NCI": 10.0, "NFO": 15, "NFI": 5, "IoU": 0.7471201562134795}
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def test_bundled_file_is_small_and_loads_strictly():

@@ -20,14 +20,6 @@ from isbench.datasets.synthetic import SyntheticScenes
 TINY = {"input_size": 64, "eval_size": None, "batch_size": 2, "lr": 1e-4}
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope="module")
 def scenes():
     return SyntheticScenes(2, "train", height=64, width=96)
