@@ -41,8 +41,8 @@ class _Adapter:
         """Start a new image: (H, W, 3) uint8 RGB. Drop every per-image state here."""
         raise NotImplementedError
 
-    def output_error(self, problem: str) -> ValueError:
-        """The error for a bad prediction, naming the model."""
+    def output_error(self, problem: str = "NaN or infinite probabilities") -> ValueError:
+        """The error for a bad prediction (by default a non-finite one), naming the model."""
         return ValueError(f"model {type(self).__name__} returned {problem}")
 
     def check_output(
@@ -59,7 +59,7 @@ class _Adapter:
         if check_finite and probs.size and not np.isfinite(
             cv2.sumElems(probs.reshape(-1, shape[-1]))[0]
         ):
-            raise self.output_error("NaN or infinite probabilities")
+            raise self.output_error()
         return probs
 
 

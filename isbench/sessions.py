@@ -211,7 +211,7 @@ def run_mist(
             labels = label_map(masks)
             ious = _object_ious(joint_iou, gt_masks, labels, masks, valid)
         if not finite:
-            raise model.output_error("NaN or infinite probabilities")
+            raise model.output_error()
         return probs, labels, masks, ious, dt
 
     probs, pred_labels, masks, ious, dt = predict()
