@@ -1,10 +1,13 @@
 """Training DynaMITe on the bundled synthetic scenes (the paper's supplementary I recipe,
 scaled down for a CPU).
 
-Per step and image: backbone + pixel decoder once (with gradients); one initial click per
-object at a random interior point; 0..``max_corrections`` corrective clicks, each placed
-without gradients at the deepest point of the worst current error (a missed part of an
-object -> positive click on it, a false object pixel -> background click); then a forward
+Per step and image: backbone + pixel decoder once (with gradients); with probability
+``subset_prob`` only a random proper subset of the objects is annotated (the others count as
+background, as unannotated objects do in COCO, and as the other objects do in the
+single-instance protocol); one initial click per annotated object at a random interior
+point; 0..``max_corrections`` corrective clicks, each placed without gradients at the deepest
+point of the worst current error (a missed part of an object -> positive click on it, a false
+object pixel -> background click); then a forward
 with all clicks whose final and intermediate predictions get the per-object mask loss:
 each object's score is the max of its click queries, background the max of the remaining
 queries (official criterion), BCE (weight 20) + dice (weight 1), averaged over masks.
@@ -13,8 +16,11 @@ steps at 89% and 96% of the iterations (official schedule shape; the official wa
 is 1.0, i.e. none). The backbone is trained from scratch, so it gets the full learning rate
 (the official 0.1 multiplier is for ImageNet-initialised backbones)
 
-Randomness is derived from (seed, epoch) for the scene order and (seed, iteration) for
-flips and clicks, so ``--resume`` from an epoch checkpoint continues exactly.
+Randomness is derived from (seed, epoch) for the scene order and (seed, iteration, position
+in the batch) for subsets, flips and clicks, so ``--resume`` from an epoch checkpoint continues
+exactly. Under ``torchrun`` each rank takes its share of every batch and the gradients are
+summed over ranks, the loss normalised by the masks of the whole batch (as the official code
+all-reduces ``num_masks``): N processes train the same model as one, N times faster.
 """
 
 from __future__ import annotations
@@ -52,12 +58,13 @@ class TrainConfig:
     #: Shortest side at evaluation, written into the checkpoint (None: input_size). Larger
     #: than input_size sharpens the stride-4 masks of small and thin objects.
     eval_size: int | None = 320
-    epochs: int = 6
-    train_size: int = 2000  # scenes of the synthetic ``train`` split used
-    batch_size: int = 4
-    lr: float = 1e-4
+    epochs: int = 4
+    train_size: int = 6000  # scenes of the synthetic ``train`` split used
+    batch_size: int = 8
+    lr: float = 2e-4
     weight_decay: float = 0.05
-    max_corrections: int = 3
+    max_corrections: int = 6
+    subset_prob: float = 0.3  # chance that only some of a scene's objects are annotated
     seed: int = 0
 
     def __post_init__(self):
@@ -157,16 +164,30 @@ def _labels_from_logits(logits, sizes, padded, resized) -> np.ndarray:
     return labels
 
 
-def train_step(model: DynamiteModel, samples, tcfg: TrainConfig, iteration: int) -> torch.Tensor:
-    """The loss of one batch (``samples``: isbench Samples of equal image size); no update."""
-    rng = np.random.default_rng([tcfg.seed, iteration])
+def _annotated(sample, rng: np.random.Generator, subset_prob: float):
+    """``sample`` itself, or with probability ``subset_prob`` (and >= 2 objects) a copy keeping
+    a random proper subset of its objects."""
+    n = len(sample.masks)
+    if n < 2 or rng.random() >= subset_prob:
+        return sample
+    keep = np.sort(rng.choice(n, size=int(rng.integers(1, n)), replace=False))
+    return replace(sample, masks=sample.masks[keep])
+
+
+def train_step(model: DynamiteModel, samples, tcfg: TrainConfig, iteration: int,
+               positions=None) -> tuple[torch.Tensor, int]:
+    """(summed mask loss, number of masks) of ``samples`` (isbench Samples of equal image
+    size) at ``positions`` in the batch (default 0, 1, ...); no update."""
+    positions = range(len(samples)) if positions is None else positions
+    rngs = [np.random.default_rng([tcfg.seed, iteration, int(j)]) for j in positions]
     cfg = replace(model.cfg, min_size=tcfg.input_size)
-    prepared = [_prepare(s, cfg, bool(rng.random() < 0.5)) for s in samples]
+    prepared = [_prepare(_annotated(s, rng, tcfg.subset_prob), cfg, bool(rng.random() < 0.5))
+                for s, rng in zip(samples, rngs)]
     images = torch.cat([p[0] for p in prepared])
     mask_features, multi_scale = model.sem_seg_head.pixel_decoder(model.backbone(images))
     transformer = model.sem_seg_head.interactive_transformer
     total, count = images.new_zeros(()), 0
-    for i, (_, labels, targets) in enumerate(prepared):
+    for i, ((_, labels, targets), rng) in enumerate(zip(prepared, rngs)):
         n = targets.shape[0] - 1
         ms, mf = [f[i : i + 1] for f in multi_scale], mask_features[i : i + 1]
         fg = [[(*_initial_click(labels == k, rng), float(k))] for k in range(n)]
@@ -187,7 +208,7 @@ def train_step(model: DynamiteModel, samples, tcfg: TrainConfig, iteration: int)
         for out in [logits, *aux]:
             total = total + mask_loss(_group_scores(out[0], sizes), targets)
         count += n + 1
-    return total / count
+    return total, count
 
 
 def _save(path: Path, model, optimizer, tcfg: TrainConfig, epoch: int, iteration: int) -> None:
@@ -216,12 +237,15 @@ def train(tcfg: TrainConfig, out: str | Path, resume: bool = False, dataset=None
           progress: bool = True, stop_after: int | None = None) -> list[float]:
     """Train (or continue) into ``out``: ``checkpoint.pth`` after every epoch, per-epoch mean
     losses appended to ``log.jsonl``, ``model_final.pth`` (export_weights) at the end.
+    Under ``torchrun`` (or in an initialised process group) the ranks share every batch and
+    rank 0 writes the files.
 
     dataset: indexable isbench Samples of one image size (default: the synthetic train split).
     stop_after: end this call after that epoch index (a planned interruption; continue with
         ``resume=True``). Returns the per-iteration losses of this call."""
     from isbench.datasets.synthetic import SyntheticScenes
 
+    rank, world = _process_group()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     dataset = dataset if dataset is not None else SyntheticScenes(tcfg.train_size, "train")
@@ -245,31 +269,72 @@ def train(tcfg: TrainConfig, out: str | Path, resume: bool = False, dataset=None
         start_epoch, iteration = state["isbench"]["epoch"] + 1, state["iteration"]
     total = tcfg.epochs * tcfg.steps_per_epoch
     losses = []
-    bar = tqdm(total=total, initial=iteration, disable=not progress, desc="train")
+    bar = tqdm(total=total, initial=iteration, disable=not progress or rank > 0, desc="train")
     for epoch in range(start_epoch, tcfg.epochs):
         order = np.random.default_rng([tcfg.seed, 1_000_000 + epoch]).permutation(len(dataset))
         epoch_losses = []
         for start in range(0, len(order), tcfg.batch_size):
             for group in optimizer.param_groups:
                 group["lr"] = tcfg.lr * lr_factor(iteration, total)
-            batch = [dataset[int(j)] for j in order[start : start + tcfg.batch_size]]
-            loss = train_step(model, batch, tcfg, iteration)
+            mine = range(rank, min(tcfg.batch_size, len(order) - start), world)
+            batch = [dataset[int(order[start + j])] for j in mine]
+            loss_sum, num_masks = (train_step(model, batch, tcfg, iteration, mine) if batch
+                                   else (torch.zeros(()), 0))  # a rank without a share
+            sums = torch.tensor([loss_sum.item(), num_masks], dtype=torch.float64)
+            _all_sum(sums)
             optimizer.zero_grad()
-            loss.backward()
+            if batch:
+                (loss_sum / sums[1].item()).backward()
+            if world > 1:
+                _sum_gradients(model)
             torch.nn.utils.clip_grad_norm_(model.parameters(), CLIP_NORM)
             optimizer.step()
             iteration += 1
-            epoch_losses.append(loss.item())
+            epoch_losses.append(float(sums[0] / sums[1]))
             bar.update(1)
             bar.set_postfix(epoch=epoch, loss=f"{epoch_losses[-1]:.3f}")
         losses += epoch_losses
-        _save(ckpt, model, optimizer, tcfg, epoch, iteration)
-        with open(out / "log.jsonl", "a") as log:
-            log.write(json.dumps({"epoch": epoch, "iteration": iteration,
-                                  "loss": float(np.mean(epoch_losses))}) + "\n")
+        if rank == 0:
+            _save(ckpt, model, optimizer, tcfg, epoch, iteration)
+            with open(out / "log.jsonl", "a") as log:
+                log.write(json.dumps({"epoch": epoch, "iteration": iteration,
+                                      "loss": float(np.mean(epoch_losses))}) + "\n")
         if epoch == stop_after:
             break
     bar.close()
-    if ckpt.exists() and iteration == total:
+    if rank == 0 and ckpt.exists() and iteration == total:
         export_weights(ckpt, out / "model_final.pth")
+    if world > 1:
+        torch.distributed.barrier()
     return losses
+
+
+def _process_group() -> tuple[int, int]:
+    """(rank, world size): of the initialised process group, or of the one ``torchrun``
+    describes (joined here, gloo), else (0, 1)."""
+    from isbench import distributed
+
+    if torch.distributed.is_initialized() or distributed.launched_by_torchrun():
+        return distributed.init("cpu")
+    return 0, 1
+
+
+def _sum_gradients(model: torch.nn.Module) -> None:
+    """Sum the gradients over the ranks in one message; a parameter no rank gave a gradient
+    keeps none (so AdamW leaves it alone, as in one process)."""
+    params = list(model.parameters())
+    has = torch.tensor([p.grad is not None for p in params], dtype=torch.float64)
+    _all_sum(has)
+    params = [p for p, h in zip(params, has) if h]
+    for p in params:
+        p.grad = torch.zeros_like(p) if p.grad is None else p.grad
+    flat = torch.cat([p.grad.flatten() for p in params])
+    _all_sum(flat)
+    for p, g in zip(params, flat.split([p.numel() for p in params])):
+        p.grad.copy_(g.view_as(p))
+
+
+def _all_sum(tensor: torch.Tensor) -> None:
+    """Sum ``tensor`` over the ranks in place (nothing to do in one process)."""
+    if torch.distributed.is_initialized() and torch.distributed.get_world_size() > 1:
+        torch.distributed.all_reduce(tensor)

@@ -107,3 +107,35 @@ def test_cli_train_writes_a_loadable_model(tmp_path):
     assert model.isbench_section["train"]["train_size"] == 2
     # Trained at 64, evaluated at the stored eval size.
     assert model.isbench_section["input_size"] == 64 and model.cfg.min_size == 96
+
+
+def _train_rank(rank, world, port, out, scenes, tcfg):
+    import os
+
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    torch.set_num_threads(1)
+    torch.distributed.init_process_group("gloo", rank=rank, world_size=world)
+    losses = train(tcfg, out, dataset=scenes, progress=False)
+    torch.save(losses, f"{out}/losses-{rank}.pt")
+    torch.distributed.destroy_process_group()
+
+
+def test_two_ranks_train_the_model_of_one_process(tmp_path):
+    """Sharing each batch over two gloo ranks gives one process's losses and weights."""
+    import socket
+
+    import torch.multiprocessing as mp
+
+    scenes = SyntheticScenes(3, "train", height=64, width=96)
+    # Batches of 2 and a last one of 1 (rank 1 has no share of it).
+    tcfg = TrainConfig(epochs=2, train_size=3, **TINY)
+    one = train(tcfg, tmp_path / "one", dataset=scenes, progress=False)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    mp.spawn(_train_rank, args=(2, port, tmp_path / "two", scenes, tcfg), nprocs=2)
+    two = [torch.load(tmp_path / "two" / f"losses-{r}.pt") for r in (0, 1)]
+    assert two[0] == two[1] and two[0] == pytest.approx(one, rel=1e-4)
+    a = load_checkpoint(tmp_path / "one" / "model_final.pth").state_dict()
+    b = load_checkpoint(tmp_path / "two" / "model_final.pth").state_dict()
+    assert all(torch.allclose(a[k], b[k], atol=2e-3) for k in a)
