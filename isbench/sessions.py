@@ -234,9 +234,11 @@ def run_mist(
                 fn, fp = error, np.zeros_like(error)
                 kept = (pred_labels == gt_labels) & (gt_labels > 0)
             else:  # on bools, a > b is a & ~b
-                fn, fp, kept = np.greater(gt_t, pred_t), np.greater(pred_t, gt_t), gt_t & pred_t
+                fn, fp = np.greater(gt_t, pred_t), np.greater(pred_t, gt_t)
+                kept = gt_t & pred_t if kind == "repetitive" else None
                 if valid is not None:
-                    fn, fp, kept = fn & valid, fp & valid, kept & valid
+                    fn, fp = fn & valid, fp & valid
+                    kept = None if kept is None else kept & valid
             y, x, _ = place_click(kind, fn, fp, kept, exclusion.map,
                                   (clicks[-1].y, clicks[-1].x), perturb_rng, perturbation.sigma)
         label = int(gt_labels[y, x]) - 1

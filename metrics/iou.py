@@ -33,27 +33,45 @@ def label_map(masks: np.ndarray) -> np.ndarray:
     return labels
 
 
+BLOCK = 32  # pixels counted at once when their codes are all equal
+
+
 @njit(cache=True, nogil=True)
-def _count_row(labels, gt, valid, counts) -> None:
-    """Add one row of valid pixels to counts (8, N+1) int64 holding, per predicted label p,
-    the pixels predicted p (low 32 bits) and those of them with ground truth p (high 32
-    bits). Eight interleaved copies, so runs of one label do not wait on one counter.
-    ``valid`` of length 0 means every pixel."""
-    if valid.shape[0] == 0:
-        for x in range(labels.shape[0]):
-            p = labels[x]
-            counts[x & 7, p] += 1 + (np.int64(gt[x] == p) << 32)
-        return
-    for x in range(labels.shape[0]):
-        p = labels[x]
-        counts[x & 7, p] += np.int64(valid[x]) * (1 + (np.int64(gt[x] == p) << 32))
+def _count_row(labels, gt, valid, counts, code) -> None:
+    """Add one row to counts (2 * (N + 1),) int64, indexed by 2 * predicted label + (ground
+    truth == predicted label); a pixel outside ``valid`` (length 0: none) goes to code 0,
+    the background's, which no IoU reads. ``code``: (W,) uint16 scratch.
+
+    Labels come in long runs, so a block of BLOCK equal codes is added at once and only
+    mixed blocks are counted pixel by pixel."""
+    w = labels.shape[0]
+    for x in range(w):
+        p = np.uint16(labels[x])
+        code[x] = (p << 1) | np.uint16(gt[x] == p)
+    if valid.shape[0] > 0:
+        for x in range(w):
+            code[x] *= np.uint16(valid[x])
+    x = 0
+    while x + BLOCK <= w:
+        first, diff = code[x], np.uint16(0)
+        for j in range(BLOCK):
+            diff |= code[x + j] ^ first
+        if diff == 0:
+            counts[first] += BLOCK
+        else:
+            for j in range(BLOCK):
+                counts[code[x + j]] += 1
+        x += BLOCK
+    for j in range(x, w):
+        counts[code[j]] += 1
 
 
 @njit(cache=True, nogil=True)
 def _count(labels, gt, valid, counts) -> None:
     """``_count_row`` over every row of (H, W) maps."""
+    code = np.empty(labels.shape[1], np.uint16)
     for y in range(labels.shape[0]):
-        _count_row(labels[y], gt[y], valid[y], counts)
+        _count_row(labels[y], gt[y], valid[y], counts, code)
 
 
 @njit(cache=True, nogil=True)
@@ -64,6 +82,7 @@ def _fuse(probs, thr, labels, gt, valid, counts) -> bool:
     n, h, w = probs.shape
     count = counts.shape[0] > 0
     best = np.empty(w, np.float32)
+    code = np.empty(w, np.uint16)
     nonfinite = np.zeros(w, np.float32)  # v * 0 is NaN exactly for NaN and +-inf
     for y in range(h):
         row_labels = labels[y]
@@ -78,11 +97,11 @@ def _fuse(probs, thr, labels, gt, valid, counts) -> bool:
                 row_labels[x] = label if above else row_labels[x]
                 nonfinite[x] += v * np.float32(0)
         if count:
-            _count_row(row_labels, gt[y], valid[y], counts)
+            _count_row(row_labels, gt[y], valid[y], counts, code)
     return nonfinite.sum() == 0
 
 
-_NO_COUNT = np.zeros((0, 0), np.int64)
+_NO_COUNT = np.zeros(0, np.int64)
 _NO_MAP = np.zeros((0, 0), np.uint8)
 
 
@@ -121,14 +140,14 @@ class ObjectIoU:
         self.gt_count = np.bincount(gt.ravel(), minlength=self.n + 1)[1:]
 
     def _ious(self, counts: np.ndarray) -> np.ndarray:
-        packed = counts.sum(axis=0)[1:]
-        pred_count, inter = packed & 0xFFFFFFFF, packed >> 32
+        by_label = counts.reshape(self.n + 1, 2)[1:]
+        pred_count, inter = by_label.sum(axis=1), by_label[:, 1]
         union = self.gt_count + pred_count - inter
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(union == 0, 1.0, inter / union.astype(np.float64))
 
     def __call__(self, pred_labels: np.ndarray) -> np.ndarray:
-        counts = np.zeros((8, self.n + 1), np.int64)
+        counts = np.zeros(2 * (self.n + 1), np.int64)
         _count(np.ascontiguousarray(pred_labels), self.gt, self.valid, counts)
         return self._ious(counts)
 
@@ -137,7 +156,7 @@ class ObjectIoU:
         if self.n > 254:
             labels, finite = fused_labels(probs, thr)
             return labels, self(labels), finite
-        counts = np.zeros((8, self.n + 1), np.int64)
+        counts = np.zeros(2 * (self.n + 1), np.int64)
         labels = np.empty(probs.shape[1:], dtype=np.uint8)
         finite = _fuse(np.ascontiguousarray(probs, dtype=np.float32), thr, labels, self.gt,
                        self.valid, counts)

@@ -84,13 +84,13 @@ def jitter_point(
 
 
 def place_click(
-    kind: str, fn: np.ndarray, fp: np.ndarray, kept: np.ndarray, excluded: np.ndarray,
+    kind: str, fn: np.ndarray, fp: np.ndarray, kept: np.ndarray | None, excluded: np.ndarray,
     previous: tuple[int, int], rng: np.random.Generator | None, sigma: float,
 ) -> tuple[int, int, bool | None]:
     """(y, x, from_false_negatives) of a click of ``kind`` ("normal", "jitter", "false",
-    "repetitive"); ``kept`` is the correctly predicted part of the object (for repetitive
-    clicks, whose third value is None: the label comes from the ground truth). A "false"
-    click is placed like a normal one; the caller flips its label."""
+    "repetitive"); ``kept`` is the correctly predicted part of the object (needed only by
+    repetitive clicks, whose third value is None: the label comes from the ground truth).
+    A "false" click is placed like a normal one; the caller flips its label."""
     if kind == "repetitive":
         y, x = repetitive_point(kept, excluded, previous)
         return y, x, None

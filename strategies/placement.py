@@ -106,6 +106,51 @@ def _squared_distances(mask: np.ndarray, y0: int, y1: int, x0: int, x1: int) -> 
 
 
 @njit(cache=True, nogil=True)
+def _pixel_bounds(col_row, excluded_row, out) -> int:
+    """out[x] = min(column distance, distance to the nearest zero column on either side)
+    (0 where ``excluded_row`` is True; length 0: none): every pixel's distance is at most
+    this, and the row's maximum, returned, bounds the row."""
+    w = col_row.shape[0]
+    run = np.int32(0)
+    for x in range(w):  # nearest non-mask pixel on the left ...
+        run = (run + 1) * (col_row[x] > 0)
+        out[x] = min(run, col_row[x])
+    run, row_bound = np.int32(0), np.int32(0)
+    check = excluded_row.shape[0] > 0
+    for x in range(w - 1, -1, -1):  # ... and on the right
+        run = (run + 1) * (col_row[x] > 0)
+        out[x] = 0 if check and excluded_row[x] else min(run, out[x])
+        row_bound = max(row_bound, out[x])
+    return row_bound
+
+
+@njit(cache=True, nogil=True)
+def _row_distances(col_row, bounds, limit, out, site, start) -> None:
+    """out[x] = exact squared distance of every pixel whose bound² >= limit (others: any
+    value below limit). Few candidates with small bounds are computed directly: only
+    columns nearer than the bound can beat it; otherwise the whole row's envelope."""
+    w = col_row.shape[0]
+    work = 0
+    for x in range(w):
+        b = np.int64(bounds[x])
+        if b * b >= limit:
+            work += 2 * b
+    if work > 4 * w:
+        _row_envelope(col_row, out, site, start)
+        return
+    for x in range(w):
+        b = np.int64(bounds[x])
+        d = b * b
+        if d < limit:
+            out[x] = 0
+            continue
+        for q in range(max(0, x - b + 1), min(w, x + b)):
+            c = np.int64(col_row[q])
+            d = min(d, c * c + (x - q) * (x - q))
+        out[x] = d
+
+
+@njit(cache=True, nogil=True)
 def _masked_max(mask: np.ndarray, excluded: np.ndarray, floor: int = 1) -> tuple[int, int, int]:
     """(squared distance, y, x) of the first row-major maximum of mask's distance map, if
     it is at least ``floor`` (>= 1), else (0, 0, 0).
@@ -114,8 +159,9 @@ def _masked_max(mask: np.ndarray, excluded: np.ndarray, floor: int = 1) -> tuple
     0. An empty mask, or one with every pixel excluded, gives (0, 0, 0).
 
     Only rows that can hold the maximum are transformed: a pixel's squared distance is at
-    most the square of the smaller of its column and row distances, and rows are visited
-    by that bound, largest first, until the bound falls below the best value found.
+    most the square of its column distance and of its row distance. Rows are visited by
+    their largest column distance, largest first, until it falls below the best value
+    found; within a row, only pixels whose bound reaches that value are computed.
     """
     y0, y1, x0, x1 = _bbox(mask)
     if y0 == y1:
@@ -123,32 +169,28 @@ def _masked_max(mask: np.ndarray, excluded: np.ndarray, floor: int = 1) -> tuple
     col = _column_distances(mask, y0, y1, x0, x1)
     h, w = col.shape
     check = excluded.shape[0] > 0
-    bound = np.zeros(h, np.int64)
-    left = np.empty(w, np.int32)
+    no_exclusion = np.zeros(0, np.bool_)
+    # A row's largest column distance bounds its pixels (one vectorised pass); the tighter
+    # per-pixel bounds need a sequential scan, done only for rows that pass this one.
+    col_max = np.empty(h, np.int64)
     for y in range(h):
-        c, run = col[y], np.int32(0)
-        for x in range(w):  # distance to the nearest non-mask pixel on the left ...
-            run = (run + 1) * (c[x] > 0)
-            left[x] = min(run, c[x])
-        run, row_bound = np.int32(0), np.int32(0)
-        for x in range(w - 1, -1, -1):  # ... and on the right
-            run = (run + 1) * (c[x] > 0)
-            if not (check and excluded[y0 + y, x0 + x]):
-                row_bound = max(row_bound, min(run, left[x]))
-        bound[y] = row_bound
+        col_max[y] = col[y].max()
+    bounds = np.empty(w, np.int32)
     best, by, bx = 0, h, w
     out = np.empty(w, np.int64)
     site, start = np.empty(w + 2, np.int64), np.empty(w + 3, np.float64)
-    for y in np.argsort(-bound, kind="mergesort"):
-        limit = bound[y] * bound[y]
-        if limit < max(best, floor):
+    for y in np.argsort(-col_max, kind="mergesort"):
+        limit = max(best, floor)
+        if col_max[y] * col_max[y] < limit:
             break
-        if limit == best and y > by:
+        excluded_row = excluded[y0 + y, x0:x1] if check else no_exclusion
+        row_bound = np.int64(_pixel_bounds(col[y], excluded_row, bounds))
+        if row_bound * row_bound < limit or (row_bound * row_bound == best and y > by):
             continue
-        _row_envelope(col[y], out, site, start)
+        _row_distances(col[y], bounds, limit, out, site, start)
         for x in range(w):
             d = out[x]
-            if d < max(best, floor) or (check and excluded[y0 + y, x0 + x]):
+            if d < max(best, floor) or bounds[x] == 0:
                 continue
             if d > best or y < by or (y == by and x < bx):
                 best, by, bx = d, y, x

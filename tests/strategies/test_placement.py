@@ -110,7 +110,7 @@ def test_distances_and_row_pruned_maximum_equal_brute_force(seed):
     from isbench.strategies.placement import _masked_max, _squared_distances
 
     rng = np.random.default_rng(seed)
-    h, w = rng.integers(1, 24, size=2)
+    h, w = rng.integers(1, 48, size=2)
     mask = rng.random((h, w)) < rng.choice([0.3, 0.7, 0.95])
     if seed % 3 == 0:  # blocky shapes with long runs and many ties
         mask = np.kron(rng.random((h // 4 + 1, w // 4 + 1)) < 0.6, np.ones((4, 4), bool))
@@ -128,3 +128,4 @@ def test_distances_and_row_pruned_maximum_equal_brute_force(seed):
     floor = int(rng.integers(1, 10))
     want = (best, y, x) if best >= floor else (0, 0, 0)
     assert _masked_max(np.ascontiguousarray(mask), excluded, floor) == want
+
