@@ -10,7 +10,8 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 
-__all__ = ["launched_by_torchrun", "init", "all_ok", "barrier", "finish", "local_rank"]
+__all__ = ["launched_by_torchrun", "init", "all_gather", "all_ok", "barrier", "finish",
+           "local_rank"]
 
 # A sweep's ranks can finish hours apart: rank 0 must be allowed to wait that long.
 WAIT = timedelta(days=7)
@@ -39,13 +40,18 @@ def init(device: str) -> tuple[int, int]:
 def all_ok(error: str | None) -> None:
     """Every rank reports its error (or None); all raise the first one, so no rank waits
     forever for a rank that already gave up."""
-    import torch.distributed as dist
-
-    errors: list = [None] * dist.get_world_size()
-    dist.all_gather_object(errors, error)
-    first = next((e for e in errors if e), None)
+    first = next((e for e in all_gather(error) if e), None)
     if first:
         raise ValueError(first)
+
+
+def all_gather(obj) -> list:
+    """Every rank's ``obj`` (picklable), in rank order."""
+    import torch.distributed as dist
+
+    objs: list = [None] * dist.get_world_size()
+    dist.all_gather_object(objs, obj)
+    return objs
 
 
 def barrier() -> None:

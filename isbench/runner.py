@@ -210,7 +210,7 @@ def run(s: RunSettings, progress: bool = True, shard: Shard | None = None
         _prepare_dir(out, s, config)
         write_json(out / CONFIG_FILE, config)
     else:
-        costs = sample_costs(dataset, n)
+        costs = _costs(dataset, n, shard, torchrun)
         assignment = balanced_assignment(costs, shard.count)
         indices, records_file = assignment[shard.index], shard.records_file
         per_sample = [c[0] if s.mode == "single" else min(c[0], 1) for c in costs]
@@ -244,6 +244,19 @@ def run(s: RunSettings, progress: bool = True, shard: Shard | None = None
 
         plot_runs([out], out / "plots")
     return out, row
+
+
+def _costs(dataset, n: int, shard: Shard, torchrun: bool) -> list[tuple[int, int]]:
+    """(objects, pixels) of samples 0..n-1. Under torchrun each rank reads every
+    world-size-th sample and the ranks swap their parts (reading a sample can cost as much
+    as decoding it); a ``--shard`` process reads them all."""
+    if not torchrun:
+        return sample_costs(dataset, range(n))
+    mine = _synchronised(True, sample_costs, dataset, range(shard.index, n, shard.count))
+    costs: list = [None] * n
+    for rank, part in enumerate(distributed.all_gather(mine)):
+        costs[rank::shard.count] = part
+    return costs
 
 
 def _synchronised(torchrun: bool, fn, *args):

@@ -54,13 +54,13 @@ def parse_shard(text: str) -> Shard:
     return Shard(int(m.group(1)), int(m.group(2)))
 
 
-def sample_costs(dataset, n: int) -> list[tuple[int, int]]:
-    """(objects, pixels) of the first ``n`` samples; a dataset may answer ``cost(i)`` itself
-    without decoding its image."""
+def sample_costs(dataset, indices) -> list[tuple[int, int]]:
+    """(objects, pixels) of the samples at ``indices``; a dataset may answer ``cost(i)``
+    itself without decoding its image."""
     if hasattr(dataset, "cost"):
-        return [tuple(dataset.cost(i)) for i in range(n)]
+        return [tuple(dataset.cost(i)) for i in indices]
     out = []
-    for i in range(n):
+    for i in indices:
         try:
             s = dataset[i]
         except NoObjectError:  # will be skipped when read: no records, no cost

@@ -23,9 +23,13 @@ __all__ = ["SyntheticScenes", "load", "make_scene"]
 SPLIT_SEEDS = {"val": 20_240_001, "train": 90_000_017}
 
 
-def _texture(rng: np.random.Generator, h: int, w: int, base: np.ndarray) -> np.ndarray:
-    """(h, w, 3) float32 texture around an RGB base colour: stripes, blotches and noise."""
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+def _texture(rng: np.random.Generator, h: int, w: int, base: np.ndarray,
+             where: np.ndarray | None = None) -> np.ndarray:
+    """(h, w, 3) float32 texture around an RGB base colour: stripes, blotches and noise;
+    only its (K, 3) pixels at ``where`` ((h, w) bool) if given (the same values, drawn from
+    the same random stream, computed only where they are used)."""
+    coords = np.mgrid[0:h, 0:w] if where is None else np.nonzero(where)
+    yy, xx = (c.astype(np.float32) for c in coords)
     angle, period = rng.uniform(0, np.pi), rng.uniform(4, 24)
     stripes = np.sin((xx * np.cos(angle) + yy * np.sin(angle)) * 2 * np.pi / period)
     gh, gw = int(rng.integers(2, 7)), int(rng.integers(2, 7))
@@ -33,8 +37,11 @@ def _texture(rng: np.random.Generator, h: int, w: int, base: np.ndarray) -> np.n
                         interpolation=cv2.INTER_CUBIC)
     tint = rng.normal(0, 1, size=3).astype(np.float32)
     amp = rng.uniform(8, 30)
-    tex = base[None, None] + amp * stripes[..., None] * 0.6 + 18 * blotch[..., None] * tint
-    return tex + rng.normal(0, 6, size=(h, w, 3)).astype(np.float32)
+    noise = rng.normal(0, 6, size=(h, w, 3))
+    if where is not None:
+        blotch, noise = blotch[where], noise[where]
+    tex = base + amp * stripes[..., None] * 0.6 + 18 * blotch[..., None] * tint
+    return tex + noise.astype(np.float32)
 
 
 def _shape_mask(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
@@ -88,7 +95,7 @@ def make_scene(
                 j = int(rng.integers(ys.size))
                 shape = np.roll(shape, (ys[j] - height // 2, xs[j] - width // 2), (0, 1)) | shape
         colour = rng.uniform(20, 235, 3).astype(np.float32)
-        image[shape] = _texture(rng, height, width, colour)[shape]
+        image[shape] = _texture(rng, height, width, colour, shape)
         labels[shape] = k
     image = cv2.GaussianBlur(np.clip(image, 0, 255), (3, 3), 0).astype(np.uint8)
     masks = [labels == k for k in range(1, n + 1)]
