@@ -135,6 +135,9 @@ def run(model_args, no_plots, misleading_kinds, shard_text, **opts) -> None:
 @click.option("--train-size", type=int, help="Number of synthetic train scenes.")
 @click.option("--batch-size", type=int)
 @click.option("--lr", type=float, help="AdamW learning rate.")
+@click.option("--max-corrections", type=int, help="Corrective clicks per scene: 0 to this.")
+@click.option("--subset-prob", type=float,
+              help="Share of scenes with only some objects annotated (the rest background).")
 @click.option("--seed", type=int)
 @click.option("--resume", is_flag=True, help="Continue from OUT/checkpoint.pth.")
 @_user_errors

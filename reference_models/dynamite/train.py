@@ -75,6 +75,9 @@ class TrainConfig:
         for name in ("input_size", "epochs", "train_size", "batch_size", "eval_size"):
             if getattr(self, name) is not None and getattr(self, name) < 1:
                 raise ValueError(f"train: {name} must be >= 1, got {getattr(self, name)}")
+        if self.max_corrections < 0 or not 0 <= self.subset_prob <= 1:
+            raise ValueError(f"train: max_corrections must be >= 0 and subset_prob in [0, 1], "
+                             f"got {self.max_corrections} and {self.subset_prob}")
 
     @property
     def steps_per_epoch(self) -> int:

@@ -81,6 +81,8 @@ def test_cli_train_errors_are_one_line(tmp_path):
     assert res.exit_code == 2 and "no checkpoint.pth" in res.output
     res = CliRunner().invoke(main, ["train", "--out", str(tmp_path), "--epochs", "0"])
     assert res.exit_code == 2 and "epochs must be >= 1" in res.output
+    res = CliRunner().invoke(main, ["train", "--out", str(tmp_path), "--subset-prob", "1.5"])
+    assert res.exit_code == 2 and "subset_prob in [0, 1]" in res.output
 
 
 def test_small_variant_uses_the_official_key_names():
@@ -100,11 +102,13 @@ def test_small_variant_uses_the_official_key_names():
 def test_cli_train_writes_a_loadable_model(tmp_path):
     res = CliRunner().invoke(main, ["train", "--out", str(tmp_path), "--epochs", "1",
                                     "--train-size", "2", "--batch-size", "2",
-                                    "--input-size", "64", "--eval-size", "96"])
+                                    "--input-size", "64", "--eval-size", "96",
+                                    "--max-corrections", "1", "--subset-prob", "0"])
     assert res.exit_code == 0, res.output
     assert (tmp_path / "log.jsonl").read_text().count("\n") == 1
     model = load_checkpoint(tmp_path / "model_final.pth")
-    assert model.isbench_section["train"]["train_size"] == 2
+    trained = model.isbench_section["train"]
+    assert (trained["train_size"], trained["max_corrections"], trained["subset_prob"]) == (2, 1, 0)
     # Trained at 64, evaluated at the stored eval size.
     assert model.isbench_section["input_size"] == 64 and model.cfg.min_size == 96
 
