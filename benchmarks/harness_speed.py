@@ -3,7 +3,7 @@
 A zero-cost model returns precomputed masks (each object's true mask shifted, so no
 object ever reaches the threshold and every click of the budget is taken). Prints the
 harness's own milliseconds per click for the single-instance protocol (480x320, one
-object, 20 clicks) and MIST (640x480, 7 objects, tau 10), at one thread.
+object, 20 clicks) and MIST (640x480, 7 objects, tau 10, every strategy), at one thread.
 
     python benchmarks/harness_speed.py [--repeats 20]
 """
@@ -20,6 +20,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 from isbench.adapters import MultiInstanceAdapter, SingleInstanceAdapter  # noqa: E402
+from isbench.strategies.objects import MIST_STRATEGIES  # noqa: E402
 
 import isbench  # noqa: E402
 from isbench.datasets.synthetic import make_scene  # noqa: E402
@@ -85,7 +86,7 @@ def main() -> None:
     print(f"single-instance 480x320, 1 object : {ms:.3f} ms/click ({n} clicks, best of "
           f"{args.repeats})")
     sample, probs = _scene(480, 640, 7, 1)
-    for strategy in ("worst-with-limit", "max-distance"):
+    for strategy in MIST_STRATEGIES:
         ms, n = _per_click_ms(ShiftedMulti(probs), sample, args.repeats, mode="mist",
                               strategy=strategy, tau=10)
         print(f"MIST 640x480, 7 objects, {strategy:16s}: {ms:.3f} ms/click ({n} clicks)")
