@@ -172,9 +172,18 @@ def _masked_max(mask: np.ndarray, excluded: np.ndarray, floor: int = 1) -> tuple
     no_exclusion = np.zeros(0, np.bool_)
     # A row's largest column distance bounds its pixels (one vectorised pass); the tighter
     # per-pixel bounds need a sequential scan, done only for rows that pass this one.
-    col_max = np.empty(h, np.int64)
+    # Excluded pixels cannot be chosen, so they do not raise the bound.
+    col_max = np.zeros(h, np.int64)
     for y in range(h):
-        col_max[y] = col[y].max()
+        c, top = col[y], np.int32(0)
+        if check:
+            ex = excluded[y0 + y, x0:x1]
+            for x in range(w):
+                top = max(top, c[x] * np.int32(not ex[x]))
+        else:
+            for x in range(w):
+                top = max(top, c[x])
+        col_max[y] = top
     bounds = np.empty(w, np.int32)
     best, by, bx = 0, h, w
     out = np.empty(w, np.int64)
