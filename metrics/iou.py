@@ -34,6 +34,7 @@ def label_map(masks: np.ndarray) -> np.ndarray:
 
 
 BLOCK = 32  # pixels counted at once when their codes are all equal
+MAX_OBJECTS = 32767  # objects per image that ObjectIoU can count
 
 
 @njit(cache=True, nogil=True)
@@ -132,6 +133,8 @@ class ObjectIoU:
     """
 
     def __init__(self, gt_labels: np.ndarray, num_objects: int, valid: np.ndarray | None = None):
+        if num_objects > MAX_OBJECTS:  # the counting codes are uint16: 2 * label + hit
+            raise ValueError(f"ObjectIoU: {num_objects} objects, at most {MAX_OBJECTS}")
         self.n = num_objects
         self.gt = np.ascontiguousarray(gt_labels, np.uint8 if num_objects < 255 else np.int32)
         self.valid = np.zeros((len(self.gt), 0), bool) if valid is None else np.ascontiguousarray(

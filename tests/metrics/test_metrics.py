@@ -90,3 +90,12 @@ def test_object_ious_with_ignore_and_many_objects_match_per_object_ious():
         got = object_ious(gt, pred, n, valid)
         want = [iou(gt == k, pred == k, valid) for k in range(1, n + 1)]
         assert np.allclose(got, want)
+
+
+def test_object_iou_refuses_more_objects_than_its_codes_hold():
+    from isbench.metrics.iou import MAX_OBJECTS, ObjectIoU
+
+    labels = np.zeros((2, 2), np.int32)
+    assert ObjectIoU(labels, MAX_OBJECTS)(labels).shape == (MAX_OBJECTS,)
+    with pytest.raises(ValueError, match="at most 32767"):
+        ObjectIoU(labels, MAX_OBJECTS + 1)
