@@ -7,7 +7,14 @@ from pathlib import Path
 import pandas as pd
 
 from isbench.metrics.summary import COLUMNS, summarize
-from isbench.records import CONFIG_FILE, SUMMARY_FILE, find_runs, read_config, read_records
+from isbench.records import (
+    CONFIG_FILE,
+    RECORDS_FILE,
+    SUMMARY_FILE,
+    find_runs,
+    read_config,
+    read_records,
+)
 from isbench.sharding import merge_shards
 
 __all__ = ["add_deltas", "format_table", "leaderboard", "load_run", "run_summary",
@@ -26,11 +33,17 @@ def load_run(run_dir: str | Path) -> tuple[dict, list[dict]]:
 
 def summary_row(cfg: dict, records: list[dict]) -> dict:
     """The summary row of a run's config and records."""
+    return summarize(records, mode=cfg["mode"], max_clicks=cfg["max_clicks"],
+                     iou_thr=cfg["iou_thr"], nof_rule=cfg["protocol"]["nof_rule"],
+                     labels=_labels(cfg))
+
+
+def _labels(cfg: dict) -> dict:
+    """The naming columns of a run's summary row, from its config."""
     labels = {k: cfg[k] for k in ("model", "dataset", "strategy")}
     labels["protocol"] = cfg["protocol"]["name"]
     labels["perturb"] = cfg.get("perturbation", {}).get("kind", "none")
-    return summarize(records, mode=cfg["mode"], max_clicks=cfg["max_clicks"],
-                     iou_thr=cfg["iou_thr"], nof_rule=cfg["protocol"]["nof_rule"], labels=labels)
+    return labels
 
 
 def run_summary(run_dir: str | Path) -> dict:
@@ -53,12 +66,22 @@ def add_deltas(rows: list[dict]) -> list[dict]:
 
 
 def write_run_summary(run_dir: str | Path) -> dict:
-    """Recompute and write a run's ``summary.csv`` (deltas against a clean sibling run in
-    the same parent folder, if any); return the row."""
+    """Recompute and write a run's ``summary.csv``; return the row. A perturbed run takes
+    its deltas from a finished clean run in the same parent folder (same model, dataset,
+    mode, strategy and protocol), if there is one; no other sibling is read, so an
+    unfinished or broken neighbour cannot fail this run."""
     run_dir = Path(run_dir)
-    siblings = [d for d in find_runs([run_dir.parent]) if d.parent == run_dir.parent]
-    rows = add_deltas([run_summary(d) for d in siblings])
-    row = next(r for d, r in zip(siblings, rows, strict=True) if d.resolve() == run_dir.resolve())
+    cfg, records = load_run(run_dir)
+    row = summary_row(cfg, records)
+    if row["perturb"] != "none":
+        clean = {**_labels(cfg), "perturb": "none", "mode": cfg["mode"]}
+        for d in sorted(p for p in run_dir.parent.iterdir() if p != run_dir):
+            if not ((d / CONFIG_FILE).is_file() and (d / RECORDS_FILE).is_file()):
+                continue
+            other = read_config(d)
+            if {**_labels(other), "mode": other.get("mode")} == clean:
+                row = add_deltas([summary_row(other, read_records(d)), row])[1]
+                break
     pd.DataFrame([row], columns=COLUMNS).to_csv(run_dir / SUMMARY_FILE, index=False)
     return row
 

@@ -86,6 +86,18 @@ def test_existing_run_is_not_overwritten_and_resume_checks_settings(user_module)
     assert _run(*args, "--overwrite").exit_code == 0
 
 
+def test_perturbed_run_takes_its_delta_from_the_clean_sibling_only(user_module):
+    base = ["run", "--model", "mymodels:Disk", "--mode", "single", "--limit", "2", "--no-plots"]
+    assert _run(*base, "--out", "runs/clean").exit_code == 0
+    (user_module / "runs" / "unfinished").mkdir()  # a sharded run left incomplete
+    (user_module / "runs" / "unfinished" / "config.shard-0-of-2.json").write_text("{}")
+    res = _run(*base, "--perturb", "misleading", "--misleading", "2", "--out", "runs/noisy")
+    assert res.exit_code == 0, res.output
+    clean = pd.read_csv(user_module / "runs" / "clean" / "summary.csv").loc[0]
+    noisy = pd.read_csv(user_module / "runs" / "noisy" / "summary.csv").loc[0]
+    assert noisy["ΔNoC@90"] == pytest.approx(noisy["NoC@90"] - clean["NoC@90"])
+
+
 @pytest.mark.parametrize("args, message", [
     (["--model", "nope"], "unknown model 'nope'"),
     (["--model", "mymodels:NotAnAdapter"], "is not an adapter"),
