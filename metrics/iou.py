@@ -79,24 +79,41 @@ def _count(labels, gt, valid, counts) -> None:
 def _fuse(probs, thr, labels, gt, valid, counts) -> bool:
     """Fill ``labels`` (H, W) uint8 with the argmax over [thr, probs...] row by row (a
     strict > keeps the first maximum), adding each finished row to ``counts`` (see
-    ``_count_row``) unless it is empty; True iff every probability is finite."""
+    ``_count_row``) unless it is empty; True iff every probability is finite.
+
+    Objects are taken four at a time, so the row's running maximum and labels are read
+    and written once per four objects; a missing fourth is a row of ``thr``, which never
+    wins (the running maximum starts at ``thr``)."""
     n, h, w = probs.shape
     count = counts.shape[0] > 0
+    thr32, zero = np.float32(thr), np.float32(0)
+    filler = np.full(w, thr32, np.float32)
     best = np.empty(w, np.float32)
     code = np.empty(w, np.uint16)
     nonfinite = np.zeros(w, np.float32)  # v * 0 is NaN exactly for NaN and +-inf
     for y in range(h):
         row_labels = labels[y]
-        best[:] = np.float32(thr)
+        best[:] = thr32
         row_labels[:] = 0
-        for k in range(n):
-            row, label = probs[k, y], np.uint8(k + 1)
+        for k in range(0, n, 4):
+            ra = probs[k, y]
+            rb = probs[k + 1, y] if k + 1 < n else filler
+            rc = probs[k + 2, y] if k + 2 < n else filler
+            rd = probs[k + 3, y] if k + 3 < n else filler
+            la, lb, lc, ld = np.uint8(k + 1), np.uint8(k + 2), np.uint8(k + 3), np.uint8(k + 4)
             for x in range(w):
-                v = row[x]
-                above = v > best[x]
-                best[x] = v if above else best[x]
-                row_labels[x] = label if above else row_labels[x]
-                nonfinite[x] += v * np.float32(0)
+                a, b, c, d = ra[x], rb[x], rc[x], rd[x]
+                top, label = best[x], row_labels[x]
+                up = a > top
+                top, label = a if up else top, la if up else label
+                up = b > top
+                top, label = b if up else top, lb if up else label
+                up = c > top
+                top, label = c if up else top, lc if up else label
+                up = d > top
+                top, label = d if up else top, ld if up else label
+                best[x], row_labels[x] = top, label
+                nonfinite[x] += ((a + b) + (c + d)) * zero
         if count:
             _count_row(row_labels, gt[y], valid[y], counts, code)
     return nonfinite.sum() == 0

@@ -101,17 +101,32 @@ def test_multi_instance_model_runs_the_single_protocol(boxes):
     assert len(recs) == 2 and recs[0]["ious"] == [1.0] and recs[1]["object_id"] == 1
 
 
-def test_fused_labels_is_argmax_with_background_at_threshold():
+@pytest.mark.parametrize("n", range(1, 10))  # every count of objects modulo the groups of 4
+def test_fused_labels_is_argmax_with_background_at_threshold(n):
+    from isbench.metrics.iou import ObjectIoU, fused_labels, object_ious
+
+    rng = np.random.default_rng(n)
+    probs = rng.choice([0.0, 0.3, 0.49, 0.5, 0.7, 0.9], size=(n, 30, 37)).astype(np.float32)
+    for thr in (0.49, 0.5):
+        want = np.concatenate([np.full((1, 30, 37), thr, np.float32), probs]).argmax(axis=0)
+        labels, finite = fused_labels(probs, thr)
+        assert finite and (labels == want).all()
+        gt = rng.integers(0, n + 1, size=(30, 37))
+        valid = rng.random((30, 37)) > 0.2
+        labels, ious, finite = ObjectIoU(gt, n, valid).fused(probs, thr)
+        assert finite and (labels == want).all()
+        assert (ious == object_ious(gt, want, n, valid)).all()
+    for k in range(n):  # a bad value of any object, wherever it falls in its group
+        for bad in (np.nan, np.inf, -np.inf):
+            broken = probs.copy()
+            broken[k, 7, 11] = bad
+            assert not fused_labels(broken, 0.5)[1]
+
+
+def test_fused_labels_of_more_objects_than_a_uint8_map_holds():
     from isbench.metrics.iou import fused_labels
 
-    rng = np.random.default_rng(0)
-    probs = rng.choice([0.0, 0.3, 0.5, 0.7, 0.9], size=(5, 30, 40)).astype(np.float32)
-    stacked = np.concatenate([np.full((1, 30, 40), 0.5, np.float32), probs])
-    labels, finite = fused_labels(probs, 0.5)
-    assert finite and (labels == stacked.argmax(axis=0)).all()
-    big = rng.random((300, 4, 5)).astype(np.float32)
+    big = np.random.default_rng(0).random((300, 4, 5)).astype(np.float32)
     want = np.concatenate([np.full((1, 4, 5), 0.5, np.float32), big]).argmax(axis=0)
     labels, finite = fused_labels(big, 0.5)
     assert finite and (labels == want).all()
-    probs[2, 3, 4] = np.nan
-    assert not fused_labels(probs, 0.5)[1]
