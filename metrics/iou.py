@@ -26,8 +26,10 @@ def iou(gt: np.ndarray, pred: np.ndarray, valid: np.ndarray | None = None) -> fl
 
 
 def label_map(masks: np.ndarray) -> np.ndarray:
-    """(H, W) int32 map: 0 background, k+1 where mask k is set (later masks win overlaps)."""
-    labels = np.zeros(masks.shape[1:], dtype=np.int32)
+    """(H, W) map: 0 background, k+1 where mask k is set (later masks win overlaps); uint8
+    up to 254 masks (the dtype of fused label maps, so the two compare without casting),
+    else int32."""
+    labels = np.zeros(masks.shape[1:], dtype=np.uint8 if len(masks) <= 254 else np.int32)
     for k, mask in enumerate(masks):
         labels[mask] = k + 1
     return labels

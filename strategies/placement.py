@@ -15,6 +15,8 @@ from numba import njit
 
 __all__ = ["disk_offsets", "error_click", "farthest_point"]
 
+_NOTHING_EXCLUDED = np.zeros((0, 0), dtype=bool)
+
 
 @njit(cache=True, nogil=True)
 def _bbox(mask: np.ndarray) -> tuple[int, int, int, int]:
@@ -44,20 +46,44 @@ def _bbox(mask: np.ndarray) -> tuple[int, int, int, int]:
 
 
 @njit(cache=True, nogil=True)
-def _column_distances(mask: np.ndarray, y0: int, y1: int, x0: int, x1: int) -> np.ndarray:
-    """(h, w) int32 distance along each column of the box to the nearest non-mask pixel,
-    the rows just outside the box counting as non-mask."""
+def _column_distances(mask, excluded, y0: int, y1: int, x0: int, x1: int):
+    """((h, w) int32 distance along each column of the box to the nearest non-mask pixel,
+    the rows just outside the box counting as non-mask; (h,) int64 each row's largest of
+    them over pixels not ``excluded`` ((0, 0): none), a bound on the row's distances).
+    Two branch-free vectorised sweeps, down then up; the row maxima ride on the second."""
     h, w = y1 - y0, x1 - x0
-    col = np.zeros((h, w), np.int32)
+    u = mask.view(np.uint8)
+    col = np.empty((h, w), np.int32)
     for y in range(h):
-        row = mask[y0 + y, x0:x1]
-        for x in range(w):
-            if row[x]:
-                col[y, x] = col[y - 1, x] + 1 if y else 1
+        row, cur = u[y0 + y, x0:x1], col[y]
+        if y == 0:
+            for x in range(w):
+                cur[x] = row[x]
+        else:
+            prev = col[y - 1]
+            for x in range(w):
+                cur[x] = (prev[x] + 1) * np.int32(row[x])
+    col_max = np.empty(h, np.int64)
+    check = excluded.shape[0] > 0
     for y in range(h - 1, -1, -1):
-        for x in range(w):
-            col[y, x] = min(col[y, x], col[y + 1, x] + 1 if y + 1 < h else 1)
-    return col
+        cur, cap = col[y], np.int32(1)
+        if y + 1 < h:
+            nxt = col[y + 1]
+            for x in range(w):
+                cur[x] = min(cur[x], nxt[x] + 1)
+        else:
+            for x in range(w):
+                cur[x] = min(cur[x], cap)
+        top = np.int32(0)
+        if check:
+            ex = excluded[y0 + y, x0:x1].view(np.uint8)
+            for x in range(w):
+                top = max(top, cur[x] * np.int32(1 - ex[x]))
+        else:
+            for x in range(w):
+                top = max(top, cur[x])
+        col_max[y] = top
+    return col, col_max
 
 
 @njit(cache=True, nogil=True)
@@ -96,7 +122,7 @@ def _row_envelope(col_row: np.ndarray, out: np.ndarray, site: np.ndarray, start:
 def _squared_distances(mask: np.ndarray, y0: int, y1: int, x0: int, x1: int) -> np.ndarray:
     """Exact integer squared distance to the nearest non-mask pixel, on the box of ``mask``
     with a zero border around it."""
-    col = _column_distances(mask, y0, y1, x0, x1)
+    col, _ = _column_distances(mask, _NOTHING_EXCLUDED, y0, y1, x0, x1)
     h, w = col.shape
     out = np.empty((h, w), np.int64)
     site, start = np.empty(w + 2, np.int64), np.empty(w + 3, np.float64)
@@ -105,49 +131,75 @@ def _squared_distances(mask: np.ndarray, y0: int, y1: int, x0: int, x1: int) -> 
     return out
 
 
-@njit(cache=True, nogil=True)
-def _pixel_bounds(col_row, excluded_row, out) -> int:
-    """out[x] = min(column distance, distance to the nearest zero column on either side)
-    (0 where ``excluded_row`` is True; length 0: none): every pixel's distance is at most
-    this, and the row's maximum, returned, bounds the row."""
-    w = col_row.shape[0]
-    run = np.int32(0)
-    for x in range(w):  # nearest non-mask pixel on the left ...
-        run = (run + 1) * (col_row[x] > 0)
-        out[x] = min(run, col_row[x])
-    run, row_bound = np.int32(0), np.int32(0)
-    check = excluded_row.shape[0] > 0
-    for x in range(w - 1, -1, -1):  # ... and on the right
-        run = (run + 1) * (col_row[x] > 0)
-        out[x] = 0 if check and excluded_row[x] else min(run, out[x])
-        row_bound = max(row_bound, out[x])
-    return row_bound
+SKIP = 16  # zero pixels passed over at once when looking for runs
 
 
 @njit(cache=True, nogil=True)
-def _row_distances(col_row, bounds, limit, out, site, start) -> None:
-    """out[x] = exact squared distance of every pixel whose bound² >= limit (others: any
-    value below limit). Few candidates with small bounds are computed directly: only
-    columns nearer than the bound can beat it; otherwise the whole row's envelope."""
-    w = col_row.shape[0]
+def _run_maximum(col_row, excluded_row, s, e, best, bx, bounds, out, site, start):
+    """``_row_maximum`` on one run [s, e) of mask pixels: the updated (best, bx). Only the
+    run and its two zero ends can be nearest to its pixels.
+
+    A pixel's distance is at most min(column distance, distance to either run end), its
+    bound (0 if excluded). Pixels whose bound cannot beat ``best`` are skipped; the others
+    get their exact squared distance from the columns nearer than their bound or, when
+    that work would exceed 4 x the run length, from the run's parabola envelope."""
     work = 0
-    for x in range(w):
-        b = np.int64(bounds[x])
-        if b * b >= limit:
+    check = excluded_row.shape[0] > 0
+    for x in range(s, e):
+        b = min(np.int64(col_row[x]), x - s + 1, e - x)
+        if check and excluded_row[x]:
+            b = 0
+        bounds[x] = b
+        if b * b > best:
             work += 2 * b
-    if work > 4 * w:
-        _row_envelope(col_row, out, site, start)
-        return
-    for x in range(w):
-        b = np.int64(bounds[x])
-        d = b * b
-        if d < limit:
-            out[x] = 0
+    if work == 0:
+        return best, bx
+    envelope = work > 4 * (e - s)
+    if envelope:
+        _row_envelope(col_row[s:e], out[s:e], site, start)
+    for x in range(s, e):
+        b = bounds[x]
+        if b * b <= best:
             continue
-        for q in range(max(0, x - b + 1), min(w, x + b)):
-            c = np.int64(col_row[q])
-            d = min(d, c * c + (x - q) * (x - q))
-        out[x] = d
+        d = out[x]
+        if not envelope:
+            d = b * b
+            for q in range(max(s, x - b + 1), min(e, x + b)):
+                c = np.int64(col_row[q])
+                d = min(d, c * c + (x - q) * (x - q))
+        if d > best:
+            best, bx = d, x
+    return best, bx
+
+
+@njit(cache=True, nogil=True)
+def _row_maximum(col_row, excluded_row, limit, bounds, out, site, start) -> tuple[int, int]:
+    """(squared distance, x) of the row's first pixel of largest squared distance, if that
+    is at least ``limit``, else (0, -1). col_row: the row's column distances (0 off the
+    mask); excluded_row: its excluded pixels (length 0: none). Runs of mask pixels too
+    short to reach ``limit`` are passed over without per-pixel work."""
+    w = col_row.shape[0]
+    best, bx = np.int64(limit - 1), -1
+    x = 0
+    while x < w:
+        if col_row[x] == 0:
+            if x + SKIP <= w:  # skip zero stretches a block at a time
+                acc = np.int32(0)
+                for j in range(SKIP):
+                    acc |= col_row[x + j]
+                if acc == 0:
+                    x += SKIP
+                    continue
+            x += 1
+            continue
+        s = x
+        while x < w and col_row[x] > 0:
+            x += 1
+        half = np.int64((x - s + 1) // 2)  # the largest distance to a run end
+        if half * half > best:
+            best, bx = _run_maximum(col_row, excluded_row, s, x, best, bx, bounds, out, site,
+                                    start)
+    return (best, bx) if bx >= 0 else (0, -1)
 
 
 @njit(cache=True, nogil=True)
@@ -158,57 +210,38 @@ def _masked_max(mask: np.ndarray, excluded: np.ndarray, floor: int = 1) -> tuple
     Pixels where ``excluded`` (same shape, or (0, 0) for none) is True count as distance
     0. An empty mask, or one with every pixel excluded, gives (0, 0, 0).
 
-    Only rows that can hold the maximum are transformed: a pixel's squared distance is at
-    most the square of its column distance and of its row distance. Rows are visited by
-    their largest column distance, largest first, until it falls below the best value
-    found; within a row, only pixels whose bound reaches that value are computed.
+    Only rows that can hold the maximum are searched: a pixel's distance is at most its
+    column distance. Rows are visited by their largest column distance, largest first,
+    until it falls below the best value found; within a row, only runs of mask pixels
+    long enough, and in them only pixels whose bound reaches that value, are computed
+    (``_row_maximum``), so the work follows the mask's pixels, not its box.
     """
     y0, y1, x0, x1 = _bbox(mask)
     if y0 == y1:
         return 0, 0, 0
-    col = _column_distances(mask, y0, y1, x0, x1)
+    # A row's largest column distance bounds its pixels. Excluded pixels cannot be
+    # chosen, so they do not raise it.
+    col, col_max = _column_distances(mask, excluded, y0, y1, x0, x1)
     h, w = col.shape
     check = excluded.shape[0] > 0
     no_exclusion = np.zeros(0, np.bool_)
-    # A row's largest column distance bounds its pixels (one vectorised pass); the tighter
-    # per-pixel bounds need a sequential scan, done only for rows that pass this one.
-    # Excluded pixels cannot be chosen, so they do not raise the bound.
-    col_max = np.zeros(h, np.int64)
-    for y in range(h):
-        c, top = col[y], np.int32(0)
-        if check:
-            ex = excluded[y0 + y, x0:x1]
-            for x in range(w):
-                top = max(top, c[x] * np.int32(not ex[x]))
-        else:
-            for x in range(w):
-                top = max(top, c[x])
-        col_max[y] = top
-    bounds = np.empty(w, np.int32)
+    bounds = np.empty(w, np.int64)
     best, by, bx = 0, h, w
     out = np.empty(w, np.int64)
     site, start = np.empty(w + 2, np.int64), np.empty(w + 3, np.float64)
     for y in np.argsort(-col_max, kind="mergesort"):
-        limit = max(best, floor)
-        if col_max[y] * col_max[y] < limit:
+        if col_max[y] * col_max[y] < max(best, floor):
             break
+        # An earlier row wins a tie with the best so far, a later one must beat it.
+        limit = max(best if y < by else best + 1, floor)
         excluded_row = excluded[y0 + y, x0:x1] if check else no_exclusion
-        row_bound = np.int64(_pixel_bounds(col[y], excluded_row, bounds))
-        if row_bound * row_bound < limit or (row_bound * row_bound == best and y > by):
-            continue
-        _row_distances(col[y], bounds, limit, out, site, start)
-        for x in range(w):
-            d = out[x]
-            if d < max(best, floor) or bounds[x] == 0:
-                continue
-            if d > best or y < by or (y == by and x < bx):
-                best, by, bx = d, y, x
+        d, x = _row_maximum(col[y], excluded_row, limit, bounds, out, site, start)
+        if x >= 0:
+            best, by, bx = d, y, x
     if best == 0:
         return 0, 0, 0
     return best, y0 + by, x0 + bx
 
-
-_NOTHING_EXCLUDED = np.zeros((0, 0), dtype=bool)
 
 
 def _max_of(mask: np.ndarray, excluded: np.ndarray | None, floor: int = 1):
