@@ -34,13 +34,17 @@ class _Exclusion:
 
     def __init__(self, shape: tuple[int, int], radius: int) -> None:
         self.map = np.zeros(shape, dtype=bool)
-        self.dy, self.dx = disk_offsets(radius)
+        self.r = int(radius)
+        dy, dx = disk_offsets(radius)
+        self.stamp = np.zeros((2 * self.r + 1, 2 * self.r + 1), dtype=bool)
+        self.stamp[dy + self.r, dx + self.r] = True
 
     def add(self, y: int, x: int) -> None:
+        """Stamp the disk around (y, x), clipped to the image."""
         h, w = self.map.shape
-        ys, xs = self.dy + y, self.dx + x
-        inside = (ys >= 0) & (ys < h) & (xs >= 0) & (xs < w)
-        self.map[ys[inside], xs[inside]] = True
+        r = self.r
+        y0, y1, x0, x1 = max(y - r, 0), min(y + r + 1, h), max(x - r, 0), min(x + r + 1, w)
+        self.map[y0:y1, x0:x1] |= self.stamp[y0 - y + r : y1 - y + r, x0 - x + r : x1 - x + r]
 
 
 def _timed(clock, fn, *args):

@@ -162,11 +162,10 @@ class ObjectIoU:
         self.gt_count = np.bincount(gt.ravel(), minlength=self.n + 1)[1:]
 
     def _ious(self, counts: np.ndarray) -> np.ndarray:
-        by_label = counts.reshape(self.n + 1, 2)[1:]
-        pred_count, inter = by_label.sum(axis=1), by_label[:, 1]
-        union = self.gt_count + pred_count - inter
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(union == 0, 1.0, inter / union.astype(np.float64))
+        # counts[2k + 1]: predicted k + 1 on its own object (the intersection);
+        # counts[2k]: predicted k + 1 elsewhere, so the union is the object plus these.
+        union = self.gt_count + counts[2::2]
+        return np.divide(counts[3::2], union, out=np.ones(self.n), where=union > 0)
 
     def __call__(self, pred_labels: np.ndarray) -> np.ndarray:
         counts = np.zeros(2 * (self.n + 1), np.int64)

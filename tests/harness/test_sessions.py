@@ -130,3 +130,18 @@ def test_fused_labels_of_more_objects_than_a_uint8_map_holds():
     want = np.concatenate([np.full((1, 4, 5), 0.5, np.float32), big]).argmax(axis=0)
     labels, finite = fused_labels(big, 0.5)
     assert finite and (labels == want).all()
+
+
+@pytest.mark.parametrize("radius", [0, 1, 5])
+def test_exclusion_is_the_disk_around_each_click_clipped_to_the_image(radius):
+    from isbench.sessions import _Exclusion
+
+    exclusion = _Exclusion((9, 14), radius)
+    points = [(0, 0), (8, 13), (4, 6), (1, 12)]
+    for y, x in points:
+        exclusion.add(y, x)
+    yy, xx = np.mgrid[:9, :14]
+    want = np.zeros((9, 14), bool)
+    for y, x in points:
+        want |= (yy - y) ** 2 + (xx - x) ** 2 <= radius**2
+    assert (exclusion.map == want).all()
