@@ -139,6 +139,8 @@ def run(model_args, no_plots, misleading_kinds, shard_text, **opts) -> None:
 @click.option("--subset-prob", type=float,
               help="Share of scenes with only some objects annotated (the rest background).")
 @click.option("--seed", type=int)
+@click.option("--init", type=click.Path(),
+              help="Start from these DynaMITe weights (fine-tune) instead of random ones.")
 @click.option("--resume", is_flag=True, help="Continue from OUT/checkpoint.pth.")
 @_user_errors
 def train(model, dataset, out, resume, **opts) -> None:

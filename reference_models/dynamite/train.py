@@ -14,7 +14,9 @@ queries (official criterion), BCE (weight 20) + dice (weight 1), averaged over m
 AdamW with the whole-model gradient norm clipped to 0.01, constant learning rate with x0.1
 steps at 89% and 96% of the iterations (official schedule shape; the official warm-up factor
 is 1.0, i.e. none). The backbone is trained from scratch, so it gets the full learning rate
-(the official 0.1 multiplier is for ImageNet-initialised backbones)
+(the official 0.1 multiplier is for ImageNet-initialised backbones). ``init`` starts from
+existing weights instead (fine-tuning: official weights on this data, or a second stage of
+a run at another input size).
 
 Randomness is derived from (seed, epoch) for the scene order and (seed, iteration, position
 in the batch) for subsets, flips and clicks, so ``--resume`` from an epoch checkpoint continues
@@ -38,6 +40,7 @@ from isbench.reference_models.dynamite.model import (
     CONFIGS,
     DynamiteModel,
     build_model,
+    load_checkpoint,
     preprocess_image,
 )
 from tqdm import tqdm
@@ -66,6 +69,9 @@ class TrainConfig:
     max_corrections: int = 6
     subset_prob: float = 0.3  # chance that only some of a scene's objects are annotated
     seed: int = 0
+    #: Weights to start from (an official DynaMITe .pth or a file of ``isbench train``, of
+    #: the same configuration) instead of a random initialisation: fine-tuning.
+    init: str | None = None
 
     def __post_init__(self):
         if self.config not in CONFIGS:
@@ -254,6 +260,8 @@ def train(tcfg: TrainConfig, out: str | Path, resume: bool = False, dataset=None
     dataset = dataset if dataset is not None else SyntheticScenes(tcfg.train_size, "train")
     torch.manual_seed(tcfg.seed)
     model = build_model(tcfg.config).train()
+    if tcfg.init and not resume:
+        model.load_state_dict(load_checkpoint(tcfg.init, tcfg.config).state_dict())
     decay = [p for n, p in model.named_parameters() if p.requires_grad and p.ndim > 1]
     no_decay = [p for n, p in model.named_parameters() if p.requires_grad and p.ndim <= 1]
     optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": tcfg.weight_decay},

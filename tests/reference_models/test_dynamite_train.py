@@ -74,6 +74,22 @@ def test_corrective_click_targets_the_deepest_error():
     assert _corrective_click(gt, gt, 1) is None
 
 
+def test_init_starts_from_given_weights(scenes, tmp_path):
+    train(TrainConfig(epochs=1, train_size=2, **TINY), tmp_path / "a", dataset=scenes,
+          progress=False)
+    first = tmp_path / "a" / "model_final.pth"
+    tcfg = TrainConfig(epochs=1, train_size=2, init=str(first), seed=1, **{**TINY, "lr": 1e-30})
+    train(tcfg, tmp_path / "b", dataset=scenes, progress=False)
+    # a step of lr 1e-30 leaves every float16 weight where it started
+    a = torch.load(first, weights_only=True)["model"]
+    b = torch.load(tmp_path / "b" / "model_final.pth", weights_only=True)
+    assert all(torch.equal(a[k], b["model"][k]) for k in a)
+    assert b["isbench"]["train"]["init"] == str(first)
+    res = CliRunner().invoke(main, ["train", "--out", str(tmp_path / "c"), "--init",
+                                    str(tmp_path / "missing.pth")])
+    assert res.exit_code == 2 and "missing.pth" in res.output
+
+
 def test_cli_train_errors_are_one_line(tmp_path):
     res = CliRunner().invoke(main, ["train", "--model", "grabcut", "--out", str(tmp_path)])
     assert res.exit_code == 2 and "dynamite-<config>" in res.output
