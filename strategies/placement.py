@@ -131,9 +131,6 @@ def _squared_distances(mask: np.ndarray, y0: int, y1: int, x0: int, x1: int) -> 
     return out
 
 
-BLOCK = 8  # pixels checked at once for mask pixels when looking for runs
-
-
 @njit(cache=True, nogil=True)
 def _run_maximum(col_row, excluded_row, s, e, best, bx, bounds, out, site, start):
     """``_row_maximum`` on one run [s, e) of mask pixels: the updated (best, bx). Only the
@@ -173,25 +170,26 @@ def _run_maximum(col_row, excluded_row, s, e, best, bx, bounds, out, site, start
 
 
 @njit(cache=True, nogil=True)
-def _row_maximum(col_row, excluded_row, limit, bounds, out, site, start, occupied
+def _row_maximum(col_row, excluded_row, limit, bounds, out, site, start, words_row, x0
                  ) -> tuple[int, int]:
     """(squared distance, x) of the row's first pixel of largest squared distance, if that
     is at least ``limit``, else (0, -1). col_row: the row's column distances (0 off the
-    mask); excluded_row: its excluded pixels (length 0: none); the rest are scratch rows
-    (``occupied``: one flag per BLOCK pixels). Empty blocks are skipped at once, and runs of
-    mask pixels too short to reach ``limit`` without per-pixel work."""
+    mask) from image column ``x0`` on; excluded_row: its excluded pixels (length 0: none);
+    words_row: the whole mask row as uint64 words (length 0: none), so that the empty rest
+    of a word is skipped at once; the rest are scratch rows. Runs of mask pixels too short to reach
+    ``limit`` are passed over without per-pixel work."""
     w = col_row.shape[0]
-    for block in range(w // BLOCK):  # which blocks of BLOCK pixels hold any mask pixel
-        acc = np.int32(0)
-        for j in range(BLOCK):
-            acc |= col_row[BLOCK * block + j]
-        occupied[block] = acc != 0
+    words = words_row.shape[0] > 0
     best, bx = np.int64(limit - 1), -1
     x = 0
     while x < w:
         if col_row[x] == 0:
-            empty = x % BLOCK == 0 and x + BLOCK <= w and not occupied[x // BLOCK]
-            x += BLOCK if empty else 1
+            if words:  # the rest of this pixel's word empty: on to the next word
+                c = x0 + x
+                if words_row[c >> 3] >> np.uint64(8 * (c & 7)) == 0:
+                    x += 8 - (c & 7)
+                    continue
+            x += 1
             continue
         s = x
         while x < w and col_row[x] > 0:
@@ -230,14 +228,18 @@ def _masked_max(mask: np.ndarray, excluded: np.ndarray, floor: int = 1) -> tuple
     best, by, bx = 0, h, w
     out = np.empty(w, np.int64)
     site, start = np.empty(w + 2, np.int64), np.empty(w + 3, np.float64)
-    occupied = np.empty(w // BLOCK, np.bool_)
+    # The mask as 64-bit words (when its rows are whole words) for skipping empty stretches.
+    words = mask.view(np.uint64) if mask.shape[1] % 8 == 0 else np.zeros((0, 0), np.uint64)
+    no_words = np.zeros(0, np.uint64)
     for y in np.argsort(-col_max, kind="mergesort"):
         if col_max[y] * col_max[y] < max(best, floor):
             break
         # An earlier row wins a tie with the best so far, a later one must beat it.
         limit = max(best if y < by else best + 1, floor)
         excluded_row = excluded[y0 + y, x0:x1] if check else no_exclusion
-        d, x = _row_maximum(col[y], excluded_row, limit, bounds, out, site, start, occupied)
+        words_row = words[y0 + y] if words.shape[0] > 0 else no_words
+        d, x = _row_maximum(col[y], excluded_row, limit, bounds, out, site, start, words_row,
+                            x0)
         if x >= 0:
             best, by, bx = d, y, x
     if best == 0:
