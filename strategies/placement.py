@@ -184,10 +184,16 @@ def _row_maximum(col_row, excluded_row, limit, bounds, out, site, start, words_r
     x = 0
     while x < w:
         if col_row[x] == 0:
-            if words:  # the rest of this pixel's word empty: on to the next word
+            if words:  # the rest of this pixel's word empty: on to the next non-empty word
                 c = x0 + x
                 if words_row[c >> 3] >> np.uint64(8 * (c & 7)) == 0:
-                    x += 8 - (c & 7)
+                    k, end = (c >> 3) + 1, (x0 + w + 7) >> 3
+                    while k + 4 <= end and (words_row[k] | words_row[k + 1] | words_row[k + 2]
+                                            | words_row[k + 3]) == 0:
+                        k += 4
+                    while k < end and words_row[k] == 0:
+                        k += 1
+                    x = 8 * k - x0
                     continue
             x += 1
             continue
