@@ -60,7 +60,7 @@ class TrainConfig:
     input_size: int = 160  # shortest side in training
     #: Shortest side at evaluation, written into the checkpoint (None: input_size). Larger
     #: than input_size sharpens the stride-4 masks of small and thin objects.
-    eval_size: int | None = 320
+    eval_size: int | None = 480
     epochs: int = 4
     train_size: int = 6000  # scenes of the synthetic ``train`` split used
     batch_size: int = 8
