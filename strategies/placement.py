@@ -176,8 +176,8 @@ def _row_maximum(col_row, excluded_row, limit, bounds, out, site, start, words_r
     is at least ``limit``, else (0, -1). col_row: the row's column distances (0 off the
     mask) from image column ``x0`` on; excluded_row: its excluded pixels (length 0: none);
     words_row: the whole mask row as uint64 words (length 0: none), so that the empty rest
-    of a word is skipped at once; the rest are scratch rows. Runs of mask pixels too short to reach
-    ``limit`` are passed over without per-pixel work."""
+    of a word is skipped at once; the rest are scratch rows. Runs of mask pixels too short
+    to reach ``limit`` are passed over without per-pixel work."""
     w = col_row.shape[0]
     words = words_row.shape[0] > 0
     best, bx = np.int64(limit - 1), -1
